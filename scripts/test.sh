@@ -11,6 +11,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 source scripts/env.sh || exit 1
 source scripts/python-env.sh || exit 1
+for f in scripts/setup.d/*.sh; do [ -e "$f" ] && { source "$f" || exit 1; }; done
 start=$SECONDS
 
 files=("$@")

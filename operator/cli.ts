@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// carbonscale: one entry point for every role (operator, model server, simulator, audit tools).
+// Each subcommand lives with its concept and exports `main(argv): Promise<number>`; loaded lazily so the
+// operator never pays for onnxruntime and the model server never loads the Kubernetes client.
+const commands: Record<string, { load: () => Promise<{ main: (argv: string[]) => Promise<number> }>; help: string }> = {
+  operator: { load: () => import('./main.ts'), help: 'run the operator (in-cluster, a kubeconfig, or --embedded)' },
+  serve: { load: () => import('../model-server/serve-cli.ts'), help: 'run the model server (Open Inference Protocol v2)' },
+  profile: { load: () => import('../model-server/profile-cli.ts'), help: 'measure model variants into a profile' },
+  simulate: { load: () => import('./decision/simulate-cli.ts'), help: 'replay carbon and demand traces through the policy' },
+  audit: { load: () => import('./audit/audit-cli.ts'), help: 'audit verify DIR | audit report DIR' },
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const cmd = name ? commands[name] : undefined;
+  if (!cmd) {
+    const lines = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(10)} ${c.help}`);
+    console.error(`usage: carbonscale <command> [options]\n\ncommands:\n${lines.join('\n')}`);
+    return name && name !== '--help' && name !== '-h' ? 2 : 0;
+  }
+  const mod = await cmd.load();
+  return mod.main(rest);
+}
+
+if (import.meta.main) {
+  run(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : String(err));
+      process.exitCode = 1;
+    },
+  );
+}
