@@ -1,0 +1,428 @@
+// The source of truth for the InferenceService API: the OpenAPI v3 schema (with defaults and CEL rules) and
+// the CRD around it. `scripts/gen-crds.ts` writes crds/ and the chart's crds/ from here; tests fail on drift.
+import { GROUP, KIND, PLURAL, VERSION } from './types.ts';
+
+type Schema = Record<string, unknown>;
+
+const str = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
+const num = (description: string, extra: Schema = {}): Schema => ({ type: 'number', description, ...extra });
+const int = (description: string, extra: Schema = {}): Schema => ({
+  type: 'integer',
+  format: 'int32',
+  description,
+  ...extra,
+});
+const bool = (description: string, extra: Schema = {}): Schema => ({ type: 'boolean', description, ...extra });
+const obj = (description: string, properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}) => ({
+  type: 'object',
+  description,
+  properties,
+  ...(required.length ? { required } : {}),
+  ...extra,
+});
+
+const variant = obj(
+  'One model variant. Profiles should come from measurement (`carbonscale profile` prints this block).',
+  {
+    name: str('Variant name, unique within the service (a DNS label).', {
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      maxLength: 63,
+    }),
+    model: obj(
+      'Where the model lives.',
+      {
+        uri: str(
+          'Model URI: file:///path (a mounted volume), http(s)://…, pvc://claim/path, or any URI the runtime reads.',
+          {
+            minLength: 1,
+            maxLength: 2048,
+          },
+        ),
+        sha256: str('Optional sha256 hex digest of the model file, recorded in the audit trail.', {
+          pattern: '^[a-f0-9]{64}$',
+        }),
+      },
+      ['uri'],
+    ),
+    quality: num("Quality in [0,1] measured on the owner's evaluation set (e.g. accuracy).", {
+      minimum: 0,
+      maximum: 1,
+    }),
+    capacityRps: num('Requests per second one replica sustains at its measured p95 latency.', {
+      exclusiveMinimum: true,
+      minimum: 0,
+    }),
+    latencyP95Ms: num('Measured p95 latency of one request at low load, in milliseconds.', {
+      exclusiveMinimum: true,
+      minimum: 0,
+    }),
+    gpusPerReplica: int('GPUs each replica requests (count of gpuResource). 0 runs on CPU.', {
+      minimum: 0,
+      maximum: 64,
+      default: 1,
+    }),
+    gpuResource: str('Extended resource to request: nvidia.com/gpu, or a MIG profile such as nvidia.com/mig-1g.10gb.', {
+      default: 'nvidia.com/gpu',
+      pattern: '^[a-z0-9.-]+/[a-zA-Z0-9._-]+$',
+      maxLength: 253,
+    }),
+    powerBusyWatts: num('Average power of one replica at full load, in watts (W).', { minimum: 0, maximum: 100000 }),
+    powerIdleWatts: num('Average power of one idle replica, in watts (W). Idle GPUs draw real power.', {
+      minimum: 0,
+      maximum: 100000,
+    }),
+  },
+  ['name', 'model', 'quality', 'capacityRps', 'latencyP95Ms', 'powerBusyWatts', 'powerIdleWatts'],
+  {
+    'x-kubernetes-validations': [
+      { rule: 'self.powerIdleWatts <= self.powerBusyWatts', message: 'powerIdleWatts must not exceed powerBusyWatts' },
+    ],
+  },
+);
+
+export const inferenceServiceSpecSchema: Schema = obj(
+  'What to serve, within which SLOs, and how far it may follow the grid.',
+  {
+    tier: str(
+      'premium: always the full variant; replicas follow demand only. eco: may use smaller variants and fewer replicas when the grid is dirty, within its floors and budget, for a discount.',
+      { enum: ['premium', 'eco'] },
+    ),
+    variants: {
+      type: 'array',
+      description: 'Model variants, the full (highest quality) one first.',
+      minItems: 1,
+      maxItems: 16,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+      items: variant,
+      'x-kubernetes-validations': [
+        {
+          rule: 'self.all(v, v.quality <= self[0].quality)',
+          message: 'the first variant must be the full one: no variant may have a higher quality than variants[0]',
+        },
+      ],
+    },
+    runtime: obj(
+      'The serving runtime.',
+      {
+        type: str(
+          'carbonscale: the project model server, which switches variant in place. custom: your own pod template (Triton, vLLM, TorchServe…), rolled on a variant change.',
+          { enum: ['carbonscale', 'custom'], default: 'carbonscale' },
+        ),
+        image: str('Container image of the carbonscale model server (default: the operator’s configured image).', {
+          maxLength: 512,
+        }),
+        args: {
+          type: 'array',
+          description: 'Extra arguments for the model server.',
+          items: { type: 'string' },
+          maxItems: 64,
+        },
+        variantEnv: str(
+          'custom runtime: env var that receives the active variant name; the model URI goes to <variantEnv>_URI.',
+          { default: 'CARBONSCALE_VARIANT', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        ),
+        containerName: str('custom runtime: the serving container (default: the first container).'),
+        podTemplate: {
+          type: 'object',
+          description: 'custom runtime: a PodTemplateSpec (metadata and spec) for the serving pods.',
+          'x-kubernetes-preserve-unknown-fields': true,
+        },
+        resources: obj('CPU and memory requests and limits for the serving container.', {
+          requests: {
+            type: 'object',
+            description: 'Resource requests, e.g. cpu: 500m.',
+            additionalProperties: { type: 'string' },
+          },
+          limits: {
+            type: 'object',
+            description: 'Resource limits, e.g. memory: 2Gi.',
+            additionalProperties: { type: 'string' },
+          },
+        }),
+      },
+      [],
+      {
+        default: {},
+        'x-kubernetes-validations': [
+          {
+            rule: "self.type != 'custom' || has(self.podTemplate)",
+            message: 'runtime.podTemplate is required when runtime.type is custom',
+          },
+          {
+            rule: "self.type != 'carbonscale' || !has(self.podTemplate)",
+            message: 'runtime.podTemplate is only for runtime.type custom',
+          },
+        ],
+      },
+    ),
+    replicas: obj(
+      'Replica bounds.',
+      {
+        min: int('Fewest replicas, also when demand is zero.', { minimum: 0, maximum: 1000, default: 1 }),
+        max: int('Most replicas.', { minimum: 1, maximum: 1000 }),
+      },
+      ['max'],
+      {
+        'x-kubernetes-validations': [{ rule: 'self.min <= self.max', message: 'replicas.min must be <= replicas.max' }],
+      },
+    ),
+    slo: obj(
+      'Service level objectives the policy never trades away.',
+      {
+        latencyP95Ms: num('p95 latency ceiling in milliseconds.', { exclusiveMinimum: true, minimum: 0 }),
+        qualityFloor: num('Lowest variant quality that may serve, in [0,1].', { minimum: 0, maximum: 1, default: 0 }),
+        relaxedLatencyP95Ms: num('eco only: the p95 ceiling allowed in high-carbon periods, in milliseconds.', {
+          exclusiveMinimum: true,
+          minimum: 0,
+        }),
+        degradationBudget: obj(
+          'eco only: the share of requests per window that may be served by a variant below the full one.',
+          {
+            fraction: num('Share in [0,1], e.g. 0.2 for 20% of requests.', { minimum: 0, maximum: 1 }),
+            window: str('Budget window, in UTC.', { enum: ['day', 'week'], default: 'day' }),
+          },
+          ['fraction'],
+        ),
+      },
+      ['latencyP95Ms'],
+      {
+        'x-kubernetes-validations': [
+          {
+            rule: '!has(self.relaxedLatencyP95Ms) || self.relaxedLatencyP95Ms >= self.latencyP95Ms',
+            message: 'slo.relaxedLatencyP95Ms must be >= slo.latencyP95Ms',
+          },
+        ],
+      },
+    ),
+    carbon: obj(
+      'Where the replicas draw power, and how to account for it.',
+      {
+        region: str('Grid region (zone) as the carbon source names it, e.g. DE, GB, CAISO_NORTH.', {
+          minLength: 1,
+          maxLength: 128,
+        }),
+        sourceRef: str('Name of the cluster-scoped CarbonSource to read intensity from.', {
+          minLength: 1,
+          maxLength: 253,
+          default: 'default',
+        }),
+        pue: num('Power usage effectiveness of the facility (>= 1). 1.0 accounts IT energy only.', {
+          minimum: 1,
+          maximum: 3,
+          default: 1,
+        }),
+        embodiedGPerGpuHour: num('Embodied emissions per GPU-hour in gCO2e (the SCI M term). 0 leaves it out.', {
+          minimum: 0,
+          maximum: 100000,
+          default: 0,
+        }),
+      },
+      ['region'],
+    ),
+    demand: obj(
+      'Where the request rate comes from.',
+      {
+        source: str(
+          'static: a fixed rate; trace: replay an hourly series; prometheus: query a Prometheus server; scrape: read the model servers’ /metrics directly.',
+          {
+            enum: ['static', 'trace', 'prometheus', 'scrape'],
+            default: 'scrape',
+          },
+        ),
+        staticRps: num('static: requests per second.', { minimum: 0 }),
+        trace: obj(
+          'trace: a demand series file and the peak it is scaled to.',
+          {
+            file: str('Path of the demand series file inside the operator image (data/demand/...).', { minLength: 1 }),
+            peakRps: num('Requests per second at the series peak.', { exclusiveMinimum: true, minimum: 0 }),
+          },
+          ['file', 'peakRps'],
+        ),
+        prometheusUrl: str('prometheus: base URL of the Prometheus server.', { pattern: '^https?://' }),
+      },
+      [],
+      {
+        default: {},
+        'x-kubernetes-validations': [
+          {
+            rule: "self.source != 'static' || has(self.staticRps)",
+            message: 'demand.staticRps is required for source static',
+          },
+          { rule: "self.source != 'trace' || has(self.trace)", message: 'demand.trace is required for source trace' },
+          {
+            rule: "self.source != 'prometheus' || has(self.prometheusUrl)",
+            message: 'demand.prometheusUrl is required for source prometheus',
+          },
+        ],
+      },
+    ),
+    policy: obj(
+      'How the operator acts.',
+      {
+        mode: str(
+          'active: apply decisions. observe: compute and report them (status, Events, audit) without touching the workload.',
+          {
+            enum: ['active', 'observe'],
+            default: 'active',
+          },
+        ),
+        paused: bool('Hold the current variant and replicas; decisions are still reported.', { default: false }),
+        hysteresis: num(
+          'Relative margin a change must win by before it is made (0.1 = 10%), against flapping on noise.',
+          {
+            minimum: 0,
+            maximum: 1,
+            default: 0.1,
+          },
+        ),
+        minDwellSeconds: int('Minimum time between two variant changes, in seconds.', {
+          minimum: 0,
+          maximum: 86400,
+          default: 900,
+        }),
+        intervalSeconds: int('How often the decision is re-evaluated, in seconds (aligned to the carbon signal).', {
+          minimum: 10,
+          maximum: 86400,
+          default: 300,
+        }),
+        switchCostJoules: num('Energy one variant swap costs per replica (model load, rolling restart), in joules.', {
+          minimum: 0,
+          default: 0,
+        }),
+        fallbackVariant: str('eco: the variant to run without a carbon signal (default: the full variant).'),
+      },
+      [],
+      { default: {} },
+    ),
+  },
+  ['tier', 'variants', 'replicas', 'slo', 'carbon'],
+  {
+    'x-kubernetes-validations': [
+      {
+        rule: "self.tier != 'premium' || !has(self.slo.degradationBudget)",
+        message: 'premium services may not set slo.degradationBudget: premium always gets the full variant',
+      },
+      {
+        rule: "self.tier != 'premium' || !has(self.slo.relaxedLatencyP95Ms)",
+        message: 'premium services may not set slo.relaxedLatencyP95Ms',
+      },
+      {
+        rule: '!has(self.slo.qualityFloor) || self.slo.qualityFloor <= self.variants[0].quality',
+        message: 'slo.qualityFloor must be <= the full variant’s quality (variants[0].quality)',
+      },
+      {
+        rule: '!has(self.policy) || !has(self.policy.fallbackVariant) || self.variants.exists(v, v.name == self.policy.fallbackVariant)',
+        message: 'policy.fallbackVariant must name one of spec.variants',
+      },
+    ],
+  },
+);
+
+const condition = obj(
+  'A metav1.Condition.',
+  {
+    type: str('Condition type: Ready, CarbonSignalAvailable, SLOAtRisk, BudgetExhausted, Degraded.'),
+    status: str('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
+    reason: str('CamelCase reason.'),
+    message: str('Human-readable detail.'),
+    lastTransitionTime: str('When the status last changed.', { format: 'date-time' }),
+    observedGeneration: { type: 'integer', format: 'int64', description: 'Generation the condition was set for.' },
+  },
+  ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
+);
+
+export const inferenceServiceStatusSchema: Schema = obj('Observed state, written by the operator.', {
+  observedGeneration: { type: 'integer', format: 'int64', description: 'The spec generation last acted on.' },
+  activeVariant: str('Variant the ready replicas serve.'),
+  desiredReplicas: int('Replicas the last decision asked for.'),
+  readyReplicas: int('Replicas ready now.'),
+  carbon: obj('The carbon intensity the last decision used.', {
+    valueGPerKWh: num('Intensity value.'),
+    unit: str('Always gCO2eq/kWh.'),
+    region: str('Grid region.'),
+    provider: str('Provider that produced the value.'),
+    signal: str('average or marginal, direct or lifecycle.'),
+    dataTime: str('Timestamp of the data point.', { format: 'date-time' }),
+    fallbackLevel: str('primary, fallback:<source>, last-known, fail-safe or none.'),
+  }),
+  demand: obj('The demand the last decision used.', {
+    requestsPerSecond: num('Requests per second.'),
+    source: str('Demand source.'),
+    sampledAt: str('When it was sampled.', { format: 'date-time' }),
+  }),
+  lastDecision: obj('The last decision and why.', {
+    time: str('When it was made.', { format: 'date-time' }),
+    variant: str('Variant decided.'),
+    replicas: int('Replicas decided.'),
+    reason: str('The reason in plain words.'),
+    applied: bool('False in observe mode, when paused, or while the change is rolling out.'),
+  }),
+  emissions: obj('Estimated operational + embodied emissions.', {
+    rateGPerHour: num('Expected emissions rate now, gCO2e per hour.'),
+    todayG: num('Running total for the current UTC day, gCO2e.'),
+    day: str('The UTC day of todayG (YYYY-MM-DD).'),
+    estimated: bool('True: from the power profile × time, not measured power.'),
+  }),
+  budget: obj('eco degradation budget.', {
+    windowStart: str('Start of the current budget window (UTC).', { format: 'date-time' }),
+    usedFraction: num('Share of the window’s budget used, 0..1.'),
+  }),
+  conditions: {
+    type: 'array',
+    description: 'Ready, CarbonSignalAvailable, SLOAtRisk, BudgetExhausted, Degraded.',
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+    items: condition,
+  },
+});
+
+export function inferenceServiceCrd(): Schema {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${PLURAL}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'carbonscale' } },
+    spec: {
+      group: GROUP,
+      scope: 'Namespaced',
+      names: {
+        kind: KIND,
+        listKind: `${KIND}List`,
+        plural: PLURAL,
+        singular: 'inferenceservice',
+        shortNames: ['cisvc'],
+        categories: ['carbonscale'],
+      },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            { name: 'Tier', type: 'string', jsonPath: '.spec.tier' },
+            { name: 'Variant', type: 'string', jsonPath: '.status.activeVariant' },
+            { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
+            { name: 'Desired', type: 'integer', jsonPath: '.status.desiredReplicas' },
+            { name: 'gCO2/kWh', type: 'number', jsonPath: '.status.carbon.valueGPerKWh' },
+            { name: 'Mode', type: 'string', jsonPath: '.spec.policy.mode' },
+            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+          ],
+          schema: {
+            openAPIV3Schema: obj(
+              'A model served on GPUs whose variant and replicas follow the grid’s carbon intensity within SLOs.',
+              {
+                apiVersion: str('API version: carbonscale.dev/v1alpha1.'),
+                kind: str('InferenceService.'),
+                metadata: { type: 'object', description: 'Standard object metadata.' },
+                spec: inferenceServiceSpecSchema,
+                status: inferenceServiceStatusSchema,
+              },
+              ['spec'],
+            ),
+          },
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// Every name the operator shows to the outside world, in one place: condition types, reasons (which double as
+// Event reasons and metric labels), Event actions, labels, annotations and the server-side-apply field manager.
+
+export const FIELD_MANAGER = 'carbonscale-operator';
+export const OPERATOR_NAME = 'carbonscale';
+
+export const Condition = {
+  Ready: 'Ready',
+  CarbonSignalAvailable: 'CarbonSignalAvailable',
+  SLOAtRisk: 'SLOAtRisk',
+  BudgetExhausted: 'BudgetExhausted',
+  Degraded: 'Degraded',
+} as const;
+export type ConditionType = (typeof Condition)[keyof typeof Condition];
+
+export const Reason = {
+  // Ready
+  RolloutComplete: 'RolloutComplete',
+  RollingOut: 'RollingOut',
+  PodsPending: 'PodsPending',
+  ObserveMode: 'ObserveMode',
+  Paused: 'Paused',
+  InvalidSpec: 'InvalidSpec',
+  ApplyFailed: 'ApplyFailed',
+  // CarbonSignalAvailable
+  SignalFresh: 'SignalFresh',
+  SignalFallback: 'SignalFallback',
+  SignalMissing: 'SignalMissing',
+  SourceNotFound: 'SourceNotFound',
+  // SLOAtRisk
+  WithinSLO: 'WithinSLO',
+  CapacityShort: 'CapacityShort',
+  GpuLimited: 'GpuLimited',
+  // BudgetExhausted
+  BudgetAvailable: 'BudgetAvailable',
+  BudgetSpent: 'BudgetSpent',
+  // Degraded
+  FullVariant: 'FullVariant',
+  SmallerVariant: 'SmallerVariant',
+  // Events
+  Scaled: 'Scaled',
+  VariantSwapped: 'VariantSwapped',
+  DecisionObserved: 'DecisionObserved',
+  CarbonFallback: 'CarbonFallback',
+  DriftCorrected: 'DriftCorrected',
+  ModeChanged: 'ModeChanged',
+} as const;
+export type ReasonName = (typeof Reason)[keyof typeof Reason];
+
+export const EventAction = {
+  Scale: 'Scale',
+  Swap: 'Swap',
+  Observe: 'Observe',
+  Fallback: 'Fallback',
+  Apply: 'Apply',
+  Validate: 'Validate',
+} as const;
+
+export const Label = {
+  name: 'app.kubernetes.io/name',
+  instance: 'app.kubernetes.io/instance',
+  managedBy: 'app.kubernetes.io/managed-by',
+  component: 'app.kubernetes.io/component',
+  service: 'carbonscale.dev/inference-service',
+  variant: 'carbonscale.dev/variant',
+  tier: 'carbonscale.dev/tier',
+} as const;
+
+export const Annotation = {
+  variant: 'carbonscale.dev/variant',
+  decisionReason: 'carbonscale.dev/last-decision',
+} as const;
+
+/** Default image of the model server when a service does not name one. */
+export const DEFAULT_MODEL_SERVER_IMAGE = 'ghcr.io/carbonscale/carbonscale:0.1.0';
+export const MODEL_SERVER_PORT = 8080;
+/** File the model server watches for the active variant (a mounted ConfigMap key). */
+export const ACTIVE_VARIANT_DIR = '/etc/carbonscale';
+export const ACTIVE_VARIANT_FILE = 'active-variant';

@@ -1,0 +1,371 @@
+// A real, throwaway Kubernetes control plane on loopback, as envtest starts one: etcd + kube-apiserver (RBAC on),
+// and for end-to-end runs kube-controller-manager, kube-scheduler and kwok (a fake kubelet) with fake GPU nodes.
+// Used by the integration/e2e test tiers and by the embedded default (`scripts/run.sh`).
+// Binaries come from $KUBEBUILDER_ASSETS (the envtest convention), built by scripts/build-k8s-binaries.sh.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { createPki, issueClientCert, type Pki } from './pki.ts';
+import { ManagedProcess, freePort, waitUntil } from './processes.ts';
+
+export interface ControlPlaneOptions {
+  /** Add kube-controller-manager, kube-scheduler and kwok (the e2e tier). */
+  full?: boolean;
+  /** Directory with etcd, kube-apiserver, … (default: $KUBEBUILDER_ASSETS). */
+  binDir?: string;
+  /** Keep the temp dir after stop (debugging). */
+  keepDir?: boolean;
+  log?: (msg: string) => void;
+}
+
+export interface GpuNodeSpec {
+  name: string;
+  gpus: number;
+  cpu?: string;
+  memory?: string;
+  gpuProduct?: string;
+}
+
+const REQUIRED = ['etcd', 'kube-apiserver'];
+const REQUIRED_FULL = ['kube-controller-manager', 'kube-scheduler', 'kwok', 'kwok-stages.yaml'];
+
+export function resolveBinDir(explicit?: string, full = false): string {
+  const dir = explicit ?? process.env.KUBEBUILDER_ASSETS;
+  if (!dir) {
+    throw new Error(
+      'KUBEBUILDER_ASSETS is not set: point it at a directory with etcd and kube-apiserver ' +
+        '(scripts/build-k8s-binaries.sh builds them and prints the directory; scripts/test.sh and scripts/run.sh do this for you)',
+    );
+  }
+  for (const b of full ? [...REQUIRED, ...REQUIRED_FULL] : REQUIRED) {
+    if (!existsSync(join(dir, b))) throw new Error(`KUBEBUILDER_ASSETS=${dir} has no ${b}`);
+  }
+  return dir;
+}
+
+export class LocalControlPlane {
+  readonly dir: string;
+  readonly opts: ControlPlaneOptions;
+  private pki!: Pki;
+  private procs: ManagedProcess[] = [];
+  private apiserver?: ManagedProcess;
+  private apiserverArgs: string[] = [];
+  apiPort = 0;
+  etcdPort = 0;
+  kubeconfigPath = '';
+  private binDir = '';
+
+  constructor(opts: ControlPlaneOptions = {}) {
+    this.opts = opts;
+    this.dir = mkdtempSync(join(tmpdir(), 'carbonscale-cp-'));
+  }
+
+  get server(): string {
+    return `https://127.0.0.1:${this.apiPort}`;
+  }
+
+  /** PIDs of every process this control plane started (for orphan checks). */
+  get pids(): number[] {
+    return this.procs.map((p) => p.pid).filter((p): p is number => p !== undefined);
+  }
+
+  private log(msg: string) {
+    this.opts.log?.(msg);
+  }
+
+  async start(): Promise<this> {
+    const full = this.opts.full ?? false;
+    this.binDir = resolveBinDir(this.opts.binDir, full);
+    this.pki = createPki(this.dir);
+    this.etcdPort = await freePort();
+    const etcdPeer = await freePort();
+    this.log(`starting etcd on 127.0.0.1:${this.etcdPort}`);
+    const etcd = this.spawn('etcd', [
+      `--data-dir=${join(this.dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${this.etcdPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${this.etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+    ]);
+    await waitUntil(
+      'etcd to serve',
+      () => httpOk(`http://127.0.0.1:${this.etcdPort}/health`),
+      30_000,
+      () => etcd.logTail(),
+    );
+
+    this.apiPort = await freePort();
+    const admin = issueClientCert(this.pki, 'carbonscale-admin', ['system:masters']);
+    this.kubeconfigPath = join(this.dir, 'admin.kubeconfig');
+    writeFileSync(this.kubeconfigPath, this.kubeconfigYaml('admin', { cert: admin.cert, key: admin.key }));
+    this.apiserverArgs = [
+      `--etcd-servers=http://127.0.0.1:${this.etcdPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${this.apiPort}`,
+      `--cert-dir=${join(this.dir, 'apiserver-certs')}`,
+      `--client-ca-file=${this.pki.caCert}`,
+      `--service-account-issuer=https://127.0.0.1:${this.apiPort}/`,
+      `--service-account-key-file=${this.pki.saKey}`,
+      `--service-account-signing-key-file=${this.pki.saKey}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--authorization-mode=RBAC',
+      '--allow-privileged=true',
+      `--audit-log-path=${join(this.dir, 'audit.log')}`,
+      `--audit-policy-file=${this.writeAuditPolicy()}`,
+      '--audit-log-format=json',
+      '--audit-log-mode=blocking',
+    ];
+    await this.startApiserver();
+
+    if (full) await this.startFull();
+    return this;
+  }
+
+  private writeAuditPolicy(): string {
+    // Metadata-level audit of writes only: tests count the operator's writes from it.
+    const p = join(this.dir, 'audit-policy.yaml');
+    writeFileSync(
+      p,
+      [
+        'apiVersion: audit.k8s.io/v1',
+        'kind: Policy',
+        'omitStages: ["RequestReceived"]',
+        'rules:',
+        '- level: Metadata',
+        '  verbs: ["create", "update", "patch", "delete", "deletecollection"]',
+        '- level: None',
+        '',
+      ].join('\n'),
+    );
+    return p;
+  }
+
+  private async startApiserver(): Promise<void> {
+    this.log(`starting kube-apiserver on ${this.server}`);
+    const proc = this.spawn('kube-apiserver', this.apiserverArgs);
+    this.apiserver = proc;
+    await waitUntil(
+      'kube-apiserver to be ready',
+      () => this.apiReady(),
+      90_000,
+      () => proc.logTail(),
+    );
+  }
+
+  /** Stops the API server (etcd keeps running), to test how clients ride out an outage. */
+  async stopApiserver(): Promise<void> {
+    if (!this.apiserver) return;
+    await this.apiserver.stop();
+    this.procs = this.procs.filter((p) => p !== this.apiserver);
+    this.apiserver = undefined;
+  }
+
+  /** Restarts the API server on the same port and storage. */
+  async restartApiserver(): Promise<void> {
+    if (this.apiserver) await this.stopApiserver();
+    await this.startApiserver();
+  }
+
+  private async startFull(): Promise<void> {
+    const kcm = this.spawn('kube-controller-manager', [
+      `--kubeconfig=${this.kubeconfigPath}`,
+      '--leader-elect=false',
+      '--controllers=*',
+      '--secure-port=0',
+      `--root-ca-file=${this.pki.caCert}`,
+      `--service-account-private-key-file=${this.pki.saKey}`,
+      '--use-service-account-credentials=false',
+      '--concurrent-gc-syncs=5',
+    ]);
+    const schedPort = await freePort();
+    const sched = this.spawn('kube-scheduler', [
+      `--kubeconfig=${this.kubeconfigPath}`,
+      `--authentication-kubeconfig=${this.kubeconfigPath}`,
+      `--authorization-kubeconfig=${this.kubeconfigPath}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${schedPort}`,
+    ]);
+    const kwokConfig = join(this.dir, 'kwok.yaml');
+    writeFileSync(
+      kwokConfig,
+      [
+        'apiVersion: config.kwok.x-k8s.io/v1alpha1',
+        'kind: KwokConfiguration',
+        'options:',
+        '  manageNodesWithAnnotationSelector: kwok.x-k8s.io/node=fake',
+        readFileSync(join(this.binDir, 'kwok-stages.yaml'), 'utf8'),
+      ].join('\n'),
+    );
+    const kwokPort = await freePort();
+    const kwok = this.spawn('kwok', [
+      `--kubeconfig=${this.kubeconfigPath}`,
+      `--config=${kwokConfig}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      `--server-address=127.0.0.1:${kwokPort}`,
+    ]);
+    // The controller-manager creates the default ServiceAccount in each namespace; pods need it.
+    const core = this.adminConfig().makeApiClient(k8s.CoreV1Api);
+    await waitUntil(
+      'kube-controller-manager to create the default ServiceAccount',
+      async () => {
+        await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+        return true;
+      },
+      60_000,
+      () => `${kcm.logTail(15)}\n${sched.logTail(5)}\n${kwok.logTail(5)}`,
+    );
+  }
+
+  private spawn(name: string, args: string[]): ManagedProcess {
+    const p = new ManagedProcess(name, join(this.binDir, name), args, join(this.dir, `${name}.log`));
+    this.procs.push(p);
+    return p;
+  }
+
+  private apiReady(): Promise<boolean> {
+    const kc = this.adminConfig();
+    const user = kc.getCurrentUser()!;
+    return new Promise((resolve) => {
+      const req = request(
+        `${this.server}/readyz`,
+        {
+          ca: readFileSync(join(this.dir, 'apiserver-certs', 'apiserver.crt')),
+          cert: readFileSync(user.certFile!),
+          key: readFileSync(user.keyFile!),
+          timeout: 2000,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        },
+      );
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+  }
+
+  private kubeconfigYaml(user: string, auth: { cert?: string; key?: string; token?: string }): string {
+    const ca = join(this.dir, 'apiserver-certs', 'apiserver.crt');
+    const userLines = auth.token
+      ? [`    token: ${auth.token}`]
+      : [`    client-certificate: ${auth.cert}`, `    client-key: ${auth.key}`];
+    return [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: local',
+      '  cluster:',
+      `    server: ${this.server}`,
+      // The apiserver writes its self-signed serving cert on start; trust exactly that file.
+      `    certificate-authority: ${ca}`,
+      'users:',
+      `- name: ${user}`,
+      '  user:',
+      ...userLines,
+      'contexts:',
+      `- name: ${user}`,
+      '  context:',
+      '    cluster: local',
+      `    user: ${user}`,
+      `current-context: ${user}`,
+      '',
+    ].join('\n');
+  }
+
+  adminConfig(): k8s.KubeConfig {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(this.kubeconfigPath);
+    return kc;
+  }
+
+  /** A restricted identity: a client certificate with this user name and groups (RBAC applies in full). */
+  userConfig(name: string, groups: string[] = []): k8s.KubeConfig {
+    const c = issueClientCert(this.pki, name, groups);
+    const path = join(this.dir, `${name.replace(/[^a-zA-Z0-9_.-]/g, '_')}.kubeconfig`);
+    writeFileSync(path, this.kubeconfigYaml(name, c));
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(path);
+    return kc;
+  }
+
+  /** A real ServiceAccount token from the TokenRequest API, as a kubeconfig (and its path). */
+  async serviceAccountConfig(namespace: string, name: string): Promise<{ kc: k8s.KubeConfig; path: string }> {
+    const core = this.adminConfig().makeApiClient(k8s.CoreV1Api);
+    const tr = await core.createNamespacedServiceAccountToken({
+      name,
+      namespace,
+      body: { spec: { expirationSeconds: 3600, audiences: [`https://127.0.0.1:${this.apiPort}/`] } },
+    });
+    const token = tr.status?.token;
+    if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
+    const path = join(this.dir, `sa-${namespace}-${name}.kubeconfig`);
+    writeFileSync(path, this.kubeconfigYaml(`system:serviceaccount:${namespace}:${name}`, { token }));
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(path);
+    return { kc, path };
+  }
+
+  /** Fake nodes managed by kwok, advertising `nvidia.com/gpu` capacity (status is accepted on create). */
+  async createGpuNodes(nodes: GpuNodeSpec[]): Promise<void> {
+    const core = this.adminConfig().makeApiClient(k8s.CoreV1Api);
+    for (const n of nodes) {
+      const capacity = {
+        cpu: n.cpu ?? '64',
+        memory: n.memory ?? '512Gi',
+        pods: '110',
+        'nvidia.com/gpu': String(n.gpus),
+      };
+      await core.createNode({
+        body: {
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: {
+            name: n.name,
+            annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+            labels: {
+              'kubernetes.io/hostname': n.name,
+              'kubernetes.io/os': 'linux',
+              'kubernetes.io/arch': 'amd64',
+              type: 'kwok',
+              'nvidia.com/gpu.present': 'true',
+              ...(n.gpuProduct ? { 'nvidia.com/gpu.product': n.gpuProduct } : {}),
+            },
+          },
+          status: { capacity, allocatable: capacity },
+        },
+      });
+    }
+  }
+
+  /** Lines of the apiserver audit log (JSON events for write verbs). */
+  auditEvents(): Array<Record<string, unknown>> {
+    const p = join(this.dir, 'audit.log');
+    if (!existsSync(p)) return [];
+    return readFileSync(p, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  async stop(): Promise<void> {
+    for (const p of [...this.procs].reverse()) await p.stop();
+    this.procs = [];
+    if (!this.opts.keepDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function httpOk(url: string): Promise<boolean> {
+  return fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
+}

@@ -1,0 +1,25 @@
+// Writes the CRDs from the schema source of truth into crds/ and the chart's crds/.
+// `node scripts/gen-crds.ts --check` exits 1 if any file differs (the test suite checks the same).
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CRD_DIRS, renderCrds } from '../operator/api/crds.ts';
+
+const root = join(import.meta.dirname, '..');
+const check = process.argv.includes('--check');
+let stale = 0;
+for (const dir of CRD_DIRS) {
+  mkdirSync(join(root, dir), { recursive: true });
+  for (const [file, text] of Object.entries(renderCrds())) {
+    const p = join(root, dir, file);
+    const current = existsSync(p) ? readFileSync(p, 'utf8') : '';
+    if (current === text) continue;
+    if (check) {
+      console.error(`${dir}/${file} is out of date: run node scripts/gen-crds.ts`);
+      stale++;
+    } else {
+      writeFileSync(p, text);
+      console.log(`wrote ${dir}/${file}`);
+    }
+  }
+}
+process.exitCode = stale ? 1 : 0;
