@@ -1,0 +1,85 @@
+// `carbonscale audit verify DIR [--json]` and
+// `carbonscale audit report DIR [--from ISO] [--to ISO] [--namespace NS] [--csv FILE] [--html FILE]`.
+// Exit codes: 0 ok, 1 verification found problems (or the command failed), 2 bad usage.
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { buildReport, reportCsv, reportHtml, reportTable } from './report.ts';
+import { verifyAuditDir } from './verify.ts';
+
+const USAGE = `usage:
+  carbonscale audit verify DIR [--json]
+  carbonscale audit report DIR [--from 2026-01-01T00:00:00Z] [--to ...] [--namespace NS] [--csv FILE] [--html FILE]`;
+
+function parseTime(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) throw new UsageError(`${flag}: not a date/time: ${v}`);
+  return ms;
+}
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    if (sub === 'verify') return await verify(rest);
+    if (sub === 'report') return await report(rest);
+    console.error(USAGE);
+    return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2;
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(err as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function verify(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
+  const dir = positionals[0];
+  if (!dir || positionals.length > 1) throw new UsageError('audit verify needs exactly one DIR');
+  const result = await verifyAuditDir(dir);
+  if (values.json) {
+    console.log(JSON.stringify(result, null, 1));
+  } else {
+    for (const p of result.problems)
+      console.log(`${p.kind.toUpperCase()}\t${p.stream ?? '-'}\t${p.file ?? '-'}\t${p.message}`);
+    console.log(
+      `${result.ok ? 'OK' : 'FAILED'}: ${result.files} files, ${result.rows.usage} usage rows, ${result.rows.decision} decision rows, ${result.problems.length} problems`,
+    );
+  }
+  return result.ok ? 0 : 1;
+}
+
+async function report(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      namespace: { type: 'string' },
+      csv: { type: 'string' },
+      html: { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+  const dir = positionals[0];
+  if (!dir || positionals.length > 1) throw new UsageError('audit report needs exactly one DIR');
+  const opts: Parameters<typeof buildReport>[1] = {};
+  const from = parseTime(values.from, '--from');
+  const to = parseTime(values.to, '--to');
+  if (from !== undefined) opts.fromMs = from;
+  if (to !== undefined) opts.toMs = to;
+  if (values.namespace !== undefined) opts.namespace = values.namespace;
+  const r = await buildReport(dir, opts);
+  process.stdout.write(reportTable(r));
+  const csvPath = values.csv ?? 'audit-report.csv';
+  await writeFile(csvPath, reportCsv(r));
+  console.log(`CSV written to ${csvPath}`);
+  if (values.html) {
+    await writeFile(values.html, reportHtml(r, `carbonscale audit report: ${dir}`));
+    console.log(`HTML written to ${values.html}`);
+  }
+  return 0;
+}

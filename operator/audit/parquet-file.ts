@@ -1,0 +1,94 @@
+// Writing and reading one audit Parquet file with @dsnp/parquetjs, in the settings independent readers handle:
+// data page v1, SNAPPY, TIMESTAMP_MILLIS (UTC). A file only appears under its final name once complete.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import parquet from '@dsnp/parquetjs';
+import type { AuditFs } from './audit-fs.ts';
+import { columnsOf, fileMetadata, type ColumnSpec, type Row, type StreamKind } from './schema.ts';
+
+const PARQUET_TYPE: Record<ColumnSpec['type'], string> = {
+  string: 'UTF8',
+  double: 'DOUBLE',
+  int32: 'INT32',
+  int64: 'INT64',
+  bool: 'BOOLEAN',
+  timestamp: 'TIMESTAMP_MILLIS',
+};
+
+const schemaCache = new Map<StreamKind, parquet.ParquetSchema>();
+
+export function parquetSchemaOf(kind: StreamKind): parquet.ParquetSchema {
+  let s = schemaCache.get(kind);
+  if (!s) {
+    const def: Record<string, { type: string; optional: boolean; compression: 'SNAPPY' }> = {};
+    for (const col of columnsOf(kind))
+      def[col.name] = { type: PARQUET_TYPE[col.type], optional: col.nullable, compression: 'SNAPPY' };
+    s = new parquet.ParquetSchema(def as ConstructorParameters<typeof parquet.ParquetSchema>[0]);
+    schemaCache.set(kind, s);
+  }
+  return s;
+}
+
+/**
+ * Writes rows to `tmpPath`, closes it (footer), fsyncs it, renames it to `finalPath` and fsyncs the directory.
+ * A crash at any point leaves either no final file or a complete one; a stale temp file is removed on start.
+ */
+export async function writeParquetAtomically(
+  fs: AuditFs,
+  kind: StreamKind,
+  rows: readonly Row[],
+  tmpPath: string,
+  finalPath: string,
+): Promise<void> {
+  await fs.probeWritable(path.dirname(tmpPath));
+  const writer = await parquet.ParquetWriter.openFile(parquetSchemaOf(kind), tmpPath, {
+    useDataPageV2: false,
+    rowGroupSize: Math.max(1, rows.length),
+  });
+  for (const [k, v] of Object.entries(fileMetadata(kind))) writer.setMetadata(k, v);
+  try {
+    for (const r of rows) await writer.appendRow(r as Record<string, unknown>);
+  } finally {
+    await writer.close();
+  }
+  await fs.fsyncFile(tmpPath);
+  await fs.rename(tmpPath, finalPath);
+  await fs.fsyncDir(path.dirname(finalPath));
+}
+
+/** Reads every row of an audit file, timestamps as ms and int64 as numbers (as written). */
+export async function readAuditFile(file: string): Promise<{ rows: Row[]; metadata: Record<string, string> }> {
+  const reader = await parquet.ParquetReader.openFile(file);
+  try {
+    const metadata: Record<string, string> = {};
+    for (const [k, v] of Object.entries(reader.getMetadata())) metadata[k] = String(v);
+    const cursor = reader.getCursor();
+    const rows: Row[] = [];
+    for (;;) {
+      const raw = (await cursor.next()) as Record<string, unknown> | null;
+      if (!raw) break;
+      const row: Row = {};
+      for (const [k, v] of Object.entries(raw)) {
+        if (v instanceof Date) row[k] = v.getTime();
+        else if (typeof v === 'bigint') row[k] = Number(v);
+        else if (v === undefined) row[k] = null;
+        else row[k] = v as string | number | boolean | null;
+      }
+      rows.push(row);
+    }
+    return { rows, metadata };
+  } finally {
+    await reader.close();
+  }
+}
+
+export function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}

@@ -1,0 +1,296 @@
+// `carbonscale audit report`: sums the usage rows by day, namespace and service (energy, emissions, baseline,
+// savings, SCI, share of requests served degraded, SLO minutes), as a table, CSV and a self-contained HTML page.
+import path from 'node:path';
+import { nodeAuditFs, type AuditFs } from './audit-fs.ts';
+import { parseDtDir } from './layout.ts';
+import { readAuditFile } from './parquet-file.ts';
+
+export interface ReportOptions {
+  fromMs?: number;
+  toMs?: number;
+  namespace?: string;
+}
+
+export interface ReportRow {
+  day: string;
+  namespace: string;
+  name: string;
+  intervals: number;
+  energy_facility_kwh: number;
+  operational_co2e_g: number;
+  embodied_co2e_g: number;
+  total_co2e_g: number;
+  baseline_total_co2e_g: number;
+  savings_co2e_g: number;
+  requests: number;
+  inferences: number;
+  /** (Σ total_co2e_g / Σ inferences) × 1000; null without inferences. */
+  sci_g_per_1k_inferences: number | null;
+  /** Σ requests served by a non-full variant / Σ requests; null without requests. */
+  degraded_request_share: number | null;
+  slo_met_minutes: number;
+  slo_missed_minutes: number;
+  energy_measured_share: number;
+}
+
+export interface Report {
+  rows: ReportRow[];
+  /** Per hour (all selected services): emissions and baseline, gCO2e. */
+  hourly: { hourMs: number; total_co2e_g: number; baseline_total_co2e_g: number }[];
+  /** Per hour and variant: the mean intensity used, gCO2eq/kWh. */
+  intensityByVariant: { hourMs: number; variant: string; ci_g_per_kwh: number }[];
+}
+
+export async function buildReport(dir: string, opts: ReportOptions = {}, fs: AuditFs = nodeAuditFs): Promise<Report> {
+  const groups = new Map<string, ReportRow & { measuredKwh: number }>();
+  const hourly = new Map<number, { total: number; baseline: number }>();
+  const ci = new Map<string, { hourMs: number; variant: string; sum: number; n: number }>();
+  const fromDay = opts.fromMs !== undefined ? new Date(opts.fromMs).toISOString().slice(0, 10) : '0000-00-00';
+  const toDay = opts.toMs !== undefined ? new Date(opts.toMs).toISOString().slice(0, 10) : '9999-99-99';
+  const base = path.join(dir, 'kind=usage');
+  for (const dtName of (await fs.readdir(base)).sort()) {
+    const day = parseDtDir(dtName);
+    if (!day || day < fromDay || day > toDay) continue;
+    for (const name of (await fs.readdir(path.join(base, dtName))).sort()) {
+      if (!name.endsWith('.parquet')) continue;
+      const { rows } = await readAuditFile(path.join(base, dtName, name));
+      for (const r of rows) {
+        const start = Number(r.interval_start);
+        if (opts.fromMs !== undefined && start < opts.fromMs) continue;
+        if (opts.toMs !== undefined && start >= opts.toMs) continue;
+        if (opts.namespace !== undefined && r.namespace !== opts.namespace) continue;
+        const d = new Date(start).toISOString().slice(0, 10);
+        const key = `${d}\u0000${r.namespace}\u0000${r.name}`;
+        let g = groups.get(key);
+        if (!g) {
+          g = {
+            day: d,
+            namespace: String(r.namespace),
+            name: String(r.name),
+            intervals: 0,
+            energy_facility_kwh: 0,
+            operational_co2e_g: 0,
+            embodied_co2e_g: 0,
+            total_co2e_g: 0,
+            baseline_total_co2e_g: 0,
+            savings_co2e_g: 0,
+            requests: 0,
+            inferences: 0,
+            sci_g_per_1k_inferences: null,
+            degraded_request_share: 0,
+            slo_met_minutes: 0,
+            slo_missed_minutes: 0,
+            energy_measured_share: 0,
+            measuredKwh: 0,
+          };
+          groups.set(key, g);
+        }
+        g.intervals++;
+        g.energy_facility_kwh += Number(r.energy_facility_kwh);
+        if (r.energy_method === 'measured') g.measuredKwh += Number(r.energy_facility_kwh);
+        g.operational_co2e_g += Number(r.operational_co2e_g);
+        g.embodied_co2e_g += Number(r.embodied_co2e_g);
+        g.total_co2e_g += Number(r.total_co2e_g);
+        g.baseline_total_co2e_g += Number(r.baseline_total_co2e_g);
+        g.savings_co2e_g += Number(r.savings_co2e_g);
+        g.requests += Number(r.requests);
+        g.inferences += Number(r.inferences);
+        // degraded_request_share holds the degraded request count until the end.
+        if (r.variant_is_full === false)
+          g.degraded_request_share = (g.degraded_request_share ?? 0) + Number(r.requests);
+        if (r.slo_met === true) g.slo_met_minutes += Number(r.interval_s) / 60;
+        if (r.slo_met === false) g.slo_missed_minutes += Number(r.interval_s) / 60;
+        const hour = Math.floor(start / 3_600_000) * 3_600_000;
+        const h = hourly.get(hour) ?? { total: 0, baseline: 0 };
+        h.total += Number(r.total_co2e_g);
+        h.baseline += Number(r.baseline_total_co2e_g);
+        hourly.set(hour, h);
+        const ck = `${hour}\u0000${r.variant}`;
+        const c = ci.get(ck) ?? { hourMs: hour, variant: String(r.variant), sum: 0, n: 0 };
+        c.sum += Number(r.ci_g_per_kwh);
+        c.n++;
+        ci.set(ck, c);
+      }
+    }
+  }
+  const rows = [...groups.values()]
+    .map(({ measuredKwh, ...g }) => ({
+      ...g,
+      sci_g_per_1k_inferences: g.inferences > 0 ? (g.total_co2e_g / g.inferences) * 1000 : null,
+      degraded_request_share: g.requests > 0 ? (g.degraded_request_share ?? 0) / g.requests : null,
+      energy_measured_share: g.energy_facility_kwh > 0 ? measuredKwh / g.energy_facility_kwh : 0,
+    }))
+    .sort(
+      (a, b) => a.day.localeCompare(b.day) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name),
+    );
+  return {
+    rows,
+    hourly: [...hourly.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([hourMs, v]) => ({ hourMs, total_co2e_g: v.total, baseline_total_co2e_g: v.baseline })),
+    intensityByVariant: [...ci.values()]
+      .sort((a, b) => a.hourMs - b.hourMs)
+      .map((c) => ({ hourMs: c.hourMs, variant: c.variant, ci_g_per_kwh: c.sum / c.n })),
+  };
+}
+
+const CSV_COLUMNS: (keyof ReportRow)[] = [
+  'day',
+  'namespace',
+  'name',
+  'intervals',
+  'energy_facility_kwh',
+  'operational_co2e_g',
+  'embodied_co2e_g',
+  'total_co2e_g',
+  'baseline_total_co2e_g',
+  'savings_co2e_g',
+  'requests',
+  'inferences',
+  'sci_g_per_1k_inferences',
+  'degraded_request_share',
+  'slo_met_minutes',
+  'slo_missed_minutes',
+  'energy_measured_share',
+];
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function reportCsv(report: Report): string {
+  return (
+    [CSV_COLUMNS.join(','), ...report.rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\n') +
+    '\n'
+  );
+}
+
+function fmt(v: number | null, digits = 3): string {
+  return v === null ? '-' : v.toFixed(digits);
+}
+
+export function reportTable(report: Report): string {
+  const head = [
+    'day',
+    'namespace',
+    'service',
+    'kWh (facility)',
+    'gCO2e',
+    'baseline gCO2e',
+    'saved gCO2e',
+    'SCI g/1k inf',
+    'degraded %',
+    'SLO met min',
+    'SLO missed min',
+  ];
+  const body = report.rows.map((r) => [
+    r.day,
+    r.namespace,
+    r.name,
+    fmt(r.energy_facility_kwh),
+    fmt(r.total_co2e_g, 1),
+    fmt(r.baseline_total_co2e_g, 1),
+    fmt(r.savings_co2e_g, 1),
+    fmt(r.sci_g_per_1k_inferences),
+    r.degraded_request_share === null ? '-' : (r.degraded_request_share * 100).toFixed(1),
+    fmt(r.slo_met_minutes, 0),
+    fmt(r.slo_missed_minutes, 0),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] ?? ch);
+}
+
+const PALETTE = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666'];
+
+function lineChart(
+  series: { label: string; color: string; points: [number, number][] }[],
+  title: string,
+  yLabel: string,
+): string {
+  const W = 900;
+  const H = 300;
+  const P = 50;
+  const all = series.flatMap((s) => s.points);
+  if (all.length === 0) return `<p>${escapeHtml(title)}: no data</p>`;
+  const xs = all.map((p) => p[0]);
+  const ys = all.map((p) => p[1]);
+  const x0 = Math.min(...xs);
+  const x1 = Math.max(...xs, x0 + 1);
+  const y1 = Math.max(...ys, 1e-12);
+  const sx = (x: number): number => P + ((x - x0) / (x1 - x0)) * (W - 2 * P);
+  const sy = (y: number): number => H - P - (y / y1) * (H - 2 * P);
+  const paths = series
+    .map((s) => {
+      const d = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join('');
+      return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"/>`;
+    })
+    .join('');
+  const legend = series
+    .map((s, i) => `<text x="${P + 10 + i * 180}" y="${P - 20}" fill="${s.color}">${escapeHtml(s.label)}</text>`)
+    .join('');
+  return `<h2>${escapeHtml(title)}</h2><svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
+<line x1="${P}" y1="${H - P}" x2="${W - P}" y2="${H - P}" stroke="#000"/><line x1="${P}" y1="${P}" x2="${P}" y2="${H - P}" stroke="#000"/>
+<text x="${P}" y="${H - P + 20}">${new Date(x0).toISOString().slice(0, 16)}Z</text><text x="${W - P - 120}" y="${H - P + 20}">${new Date(x1).toISOString().slice(0, 16)}Z</text>
+<text x="5" y="${P - 5}">${escapeHtml(yLabel)} (max ${y1.toPrecision(4)})</text>${legend}${paths}</svg>`;
+}
+
+function scatterByVariant(points: Report['intensityByVariant']): string {
+  const variants = [...new Set(points.map((p) => p.variant))].sort();
+  const step = Math.max(1, Math.ceil(points.length / 3000)); // keep the page small for long ranges
+  const series = variants.map((v, i) => ({
+    label: v,
+    color: PALETTE[i % PALETTE.length] as string,
+    points: points
+      .filter((p, j) => p.variant === v && j % step === 0)
+      .map((p) => [p.hourMs, p.ci_g_per_kwh] as [number, number]),
+  }));
+  return lineChart(series, 'Carbon intensity by variant served', 'gCO2eq/kWh').replace(
+    /<path d="([^"]*)" fill="none" stroke="([^"]*)" stroke-width="1.5"\/>/g,
+    (_m, d: string, color: string) =>
+      d
+        .split(/[ML]/)
+        .filter(Boolean)
+        .map((xy) => {
+          const [x, y] = xy.split(',');
+          return `<circle cx="${x}" cy="${y}" r="2" fill="${color}"/>`;
+        })
+        .join(''),
+  );
+}
+
+export function reportHtml(report: Report, title: string): string {
+  const emissions = lineChart(
+    [
+      { label: 'emissions (gCO2e/h)', color: '#d95f02', points: report.hourly.map((h) => [h.hourMs, h.total_co2e_g]) },
+      {
+        label: 'baseline (gCO2e/h)',
+        color: '#7570b3',
+        points: report.hourly.map((h) => [h.hourMs, h.baseline_total_co2e_g]),
+      },
+    ],
+    'Emissions vs. baseline (full variant at demand-only replicas), per hour',
+    'gCO2e per hour',
+  );
+  const rows = report.rows
+    .map(
+      (r) =>
+        `<tr>${CSV_COLUMNS.map((c) => `<td>${escapeHtml(csvCell(typeof r[c] === 'number' ? Number((r[c] as number).toPrecision(6)) : r[c]))}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}</style></head>
+<body><h1>${escapeHtml(title)}</h1><p>Location-based operational emissions plus embodied emissions; units in column names. Methodology: docs/audit.md.</p>
+${emissions}
+${scatterByVariant(report.intensityByVariant)}
+<h2>By day, namespace and service</h2><table><tr>${CSV_COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr>
+${rows}</table></body></html>
+`;
+}

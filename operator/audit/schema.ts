@@ -1,0 +1,210 @@
+// The audit schema, one source of truth: the Parquet schema, the hash canonical form, the verifier's derived
+// checks and the column table in docs/audit.md (a test compares the doc with this list) all come from here.
+import { createHash } from 'node:crypto';
+import { METHODOLOGY_VERSION, SCHEMA_VERSION } from './usage.ts';
+
+export type ColumnType = 'string' | 'double' | 'int32' | 'int64' | 'bool' | 'timestamp';
+export type StreamKind = 'usage' | 'decision';
+export const STREAMS: readonly StreamKind[] = ['usage', 'decision'];
+
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+  nullable: boolean;
+  /** Unit, or '-' for identifiers and flags. */
+  unit: string;
+  doc: string;
+}
+
+const c = (name: string, type: ColumnType, unit: string, doc: string, nullable = false): ColumnSpec => ({
+  name,
+  type,
+  nullable,
+  unit,
+  doc,
+});
+
+/** Columns the sink adds to every row of every stream: position in the stream and the hash chain. */
+const CHAIN_COLUMNS: ColumnSpec[] = [
+  c('stream_seq', 'int64', '-', 'position of the row in its stream (usage or decision), 1-based, no gaps'),
+  c('prev_hash', 'string', '-', 'row_hash of the previous row of the stream (64 zeros for the first row ever)'),
+  c('row_hash', 'string', '-', 'SHA-256 (hex) of the canonical form of this row, prev_hash included (docs/audit.md)'),
+];
+
+export const USAGE_COLUMNS: readonly ColumnSpec[] = [
+  c(
+    'record_id',
+    'string',
+    '-',
+    'stable id: u- + sha256(cluster, uid, interval start, interval end); a replay has the same id',
+  ),
+  c('schema_version', 'string', '-', 'version of this schema'),
+  c('methodology_version', 'string', '-', 'version of the accounting methodology in docs/audit.md'),
+  c('operator_version', 'string', '-', 'carbonscale version that wrote the row'),
+  c('cluster_id', 'string', '-', 'cluster identifier'),
+  c('namespace', 'string', '-', 'InferenceService namespace'),
+  c('name', 'string', '-', 'InferenceService name'),
+  c('uid', 'string', '-', 'InferenceService metadata.uid'),
+  c('tier', 'string', '-', 'premium | eco'),
+  c('variant', 'string', '-', 'model variant served during the interval'),
+  c('variant_quality', 'double', 'quality score (0..1)', 'declared quality of the variant served'),
+  c('variant_is_full', 'bool', '-', 'true when the served variant is the full model (not degraded)'),
+  c('model_digest', 'string', '-', 'digest of the variant model file, when known', true),
+  c('interval_start', 'timestamp', 'UTC, ms', 'start of the accounting interval (inclusive)'),
+  c('interval_end', 'timestamp', 'UTC, ms', 'end of the accounting interval (exclusive)'),
+  c('interval_s', 'double', 's', '(interval_end − interval_start) / 1000'),
+  c('replicas_desired', 'int32', 'replicas', 'replicas requested at the end of the interval'),
+  c('replicas_ready', 'int32', 'replicas', 'replicas ready at the end of the interval'),
+  c('replicas_avg', 'double', 'replicas', 'time-averaged running replicas over the interval'),
+  c('gpus_per_replica', 'int32', 'GPUs', 'GPUs per replica'),
+  c('gpu_model', 'string', '-', 'GPU model, when known', true),
+  c('gpu_seconds', 'double', 'GPU·s', 'replicas_avg × gpus_per_replica × interval_s'),
+  c('gpu_hours', 'double', 'GPU·h', 'gpu_seconds / 3600'),
+  c('power_idle_w', 'double', 'W', 'idle power of one replica (estimated method only)', true),
+  c('power_busy_w', 'double', 'W', 'fully busy power of one replica (estimated method only)', true),
+  c('utilization', 'double', 'fraction 0..1', 'mean utilisation over the interval (estimated method only)', true),
+  c(
+    'energy_it_kwh',
+    'double',
+    'kWh',
+    'IT energy: measured, or (idle + (busy − idle) × utilization) × replicas_avg × interval_s / 3.6e6',
+  ),
+  c('energy_facility_kwh', 'double', 'kWh', 'energy_it_kwh × pue'),
+  c('energy_method', 'string', '-', 'measured | estimated'),
+  c('energy_source', 'string', '-', 'power-profile (estimated) or the meter: model-server-counters, kepler, dcgm'),
+  c('pue', 'double', 'ratio', 'power usage effectiveness of the facility (>= 1)'),
+  c('ci_g_per_kwh', 'double', 'gCO2eq/kWh', 'grid carbon intensity used (location-based)'),
+  c('ci_unit', 'string', '-', 'always gCO2eq/kWh'),
+  c('ci_region', 'string', '-', 'grid region / zone of the intensity'),
+  c('ci_provider', 'string', '-', 'provider that delivered the intensity'),
+  c('ci_signal', 'string', '-', 'average | marginal'),
+  c('ci_basis', 'string', '-', 'direct (operational) | lifecycle'),
+  c('ci_data_time', 'timestamp', 'UTC, ms', 'time the intensity value applies to'),
+  c('ci_data_age_s', 'double', 's', '(interval_end − ci_data_time) / 1000; negative for a forecast'),
+  c('ci_estimated', 'bool', '-', 'provider flagged the intensity as estimated'),
+  c('ci_forecast', 'bool', '-', 'intensity is a forecast, not an observation'),
+  c('ci_fallback_level', 'int32', '-', '0 = primary provider, n = n-th fallback of the chain'),
+  c('ci_fallback_used', 'bool', '-', 'ci_fallback_level > 0'),
+  c('operational_co2e_g', 'double', 'gCO2e', 'energy_facility_kwh × ci_g_per_kwh (location-based)'),
+  c('embodied_g_per_gpu_hour', 'double', 'gCO2e/GPU·h', 'amortised embodied emissions factor'),
+  c('embodied_co2e_g', 'double', 'gCO2e', 'gpu_hours × embodied_g_per_gpu_hour'),
+  c('total_co2e_g', 'double', 'gCO2e', 'operational_co2e_g + embodied_co2e_g'),
+  c('requests', 'int64', 'requests', 'requests served in the interval'),
+  c('inferences', 'int64', 'inferences', 'inferences served (the SCI functional unit R)'),
+  c('latency_p50_ms', 'double', 'ms', 'median latency, when known', true),
+  c('latency_p95_ms', 'double', 'ms', '95th percentile latency, when known', true),
+  c('slo_met', 'bool', '-', 'latency SLO met over the interval, when known', true),
+  c('baseline_replicas', 'double', 'replicas', 'replicas of the full variant for the demand alone (counterfactual)'),
+  c('baseline_gpus_per_replica', 'int32', 'GPUs', 'GPUs per replica of the full variant'),
+  c('baseline_power_idle_w', 'double', 'W', 'idle power of one full-variant replica'),
+  c('baseline_power_busy_w', 'double', 'W', 'fully busy power of one full-variant replica'),
+  c(
+    'baseline_utilization',
+    'double',
+    'fraction 0..1',
+    'utilisation the full variant would have had serving the same demand',
+  ),
+  c(
+    'baseline_energy_it_kwh',
+    'double',
+    'kWh',
+    '(baseline_power_idle_w + (busy − idle) × baseline_utilization) × baseline_replicas × interval_s / 3.6e6',
+  ),
+  c('baseline_energy_facility_kwh', 'double', 'kWh', 'baseline_energy_it_kwh × pue'),
+  c('baseline_operational_co2e_g', 'double', 'gCO2e', 'baseline_energy_facility_kwh × ci_g_per_kwh'),
+  c(
+    'baseline_embodied_co2e_g',
+    'double',
+    'gCO2e',
+    'baseline_replicas × baseline_gpus_per_replica × interval_s / 3600 × embodied_g_per_gpu_hour',
+  ),
+  c('baseline_total_co2e_g', 'double', 'gCO2e', 'baseline_operational_co2e_g + baseline_embodied_co2e_g'),
+  c('savings_co2e_g', 'double', 'gCO2e', 'baseline_total_co2e_g − total_co2e_g (negative = more than baseline)'),
+  c(
+    'sci_g_per_1k_inferences',
+    'double',
+    'gCO2e per 1000 inferences',
+    'total_co2e_g / inferences × 1000; null when inferences = 0',
+    true,
+  ),
+  c('degradation_budget_used', 'double', 'fraction 0..1', 'share of the degradation budget used in its window'),
+  ...CHAIN_COLUMNS,
+];
+
+export const DECISION_COLUMNS: readonly ColumnSpec[] = [
+  c('record_id', 'string', '-', 'stable id: d- + sha256(cluster, uid, time, kind, outcome)'),
+  c('schema_version', 'string', '-', 'version of this schema'),
+  c('operator_version', 'string', '-', 'carbonscale version that wrote the row'),
+  c('cluster_id', 'string', '-', 'cluster identifier'),
+  c('time', 'timestamp', 'UTC, ms', 'when the decision was taken'),
+  c('namespace', 'string', '-', 'InferenceService namespace'),
+  c('name', 'string', '-', 'InferenceService name'),
+  c('uid', 'string', '-', 'InferenceService metadata.uid'),
+  c('kind', 'string', '-', 'scale | swap | fallback | mode | audit_drop'),
+  c('before_variant', 'string', '-', 'variant before', true),
+  c('after_variant', 'string', '-', 'variant after', true),
+  c('before_replicas', 'int32', 'replicas', 'replicas before', true),
+  c('after_replicas', 'int32', 'replicas', 'replicas after', true),
+  c('before_mode', 'string', '-', 'mode before', true),
+  c('after_mode', 'string', '-', 'mode after', true),
+  c('reason', 'string', '-', 'the reason, in words'),
+  c('inputs_json', 'string', '-', 'JSON object of the inputs that drove the decision'),
+  c('ci_g_per_kwh', 'double', 'gCO2eq/kWh', 'carbon intensity at decision time, when used', true),
+  ...CHAIN_COLUMNS,
+];
+
+export function columnsOf(kind: StreamKind): readonly ColumnSpec[] {
+  return kind === 'usage' ? USAGE_COLUMNS : DECISION_COLUMNS;
+}
+
+/** Column giving the row's time; it decides the day partition (dt=YYYY-MM-DD, UTC). */
+export function timeColumnOf(kind: StreamKind): string {
+  return kind === 'usage' ? 'interval_start' : 'time';
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Key-value metadata written into every file's footer. */
+export function fileMetadata(kind: StreamKind): Record<string, string> {
+  return {
+    'carbonscale.schema_version': SCHEMA_VERSION,
+    'carbonscale.methodology_version': METHODOLOGY_VERSION,
+    'carbonscale.stream': kind,
+    'carbonscale.hash': 'sha256-canonical-v1',
+  };
+}
+
+export type Row = Record<string, string | number | boolean | null>;
+
+function doubleHex(v: number): string {
+  const b = Buffer.alloc(8);
+  b.writeDoubleBE(v);
+  return b.toString('hex');
+}
+
+/**
+ * Canonical form hashed into row_hash: for every column but row_hash, in schema order, `name=value\n` with
+ * value: `-` for null; `s<utf8 byte length>:<text>`; `d<16 hex digits of the IEEE-754 big-endian double>`;
+ * `i<decimal>` for int32/int64; `t<decimal ms since epoch>`; `b1`/`b0`. Binary doubles make it exact and
+ * easy to reproduce in any language (Python: struct.pack('>d', x).hex()).
+ */
+export function canonicalRow(kind: StreamKind, row: Row): string {
+  let out = '';
+  for (const col of columnsOf(kind)) {
+    if (col.name === 'row_hash') continue;
+    const v = row[col.name];
+    let enc: string;
+    if (v === null || v === undefined) enc = '-';
+    else if (col.type === 'string') enc = `s${Buffer.byteLength(String(v), 'utf8')}:${String(v)}`;
+    else if (col.type === 'double') enc = 'd' + doubleHex(Number(v));
+    else if (col.type === 'int32' || col.type === 'int64') enc = 'i' + String(v);
+    else if (col.type === 'timestamp') enc = 't' + String(v);
+    else enc = v ? 'b1' : 'b0';
+    out += `${col.name}=${enc}\n`;
+  }
+  return out;
+}
+
+export function rowHash(kind: StreamKind, row: Row): string {
+  return createHash('sha256').update(canonicalRow(kind, row), 'utf8').digest('hex');
+}
