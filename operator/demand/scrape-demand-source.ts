@@ -60,7 +60,8 @@ export class ScrapeDemandSource implements DemandSource {
       this.previous.set(key, reading);
       const restarted = prev !== undefined && (reading.startMs !== prev.startMs || reading.requests < prev.requests);
       if (restarted) warnings.push(`pod ${pod}: counters reset (process restarted); rate taken since its start`);
-      const base = prev && !restarted ? prev : { atMs: reading.startMs, requests: 0, inferences: {} };
+      const base: Omit<PodReading, 'startMs'> =
+        prev && !restarted ? prev : { atMs: reading.startMs, requests: 0, inferences: {} };
       const spanMs = reading.atMs - base.atMs;
       if (spanMs <= 0) continue;
       longest = Math.max(longest, spanMs);
