@@ -1,0 +1,54 @@
+// A credential that cannot leak by accident: string conversion, JSON and util.inspect all print `[redacted]`,
+// so a Secret that ends up in a log line, an Event, a status field or an error message shows nothing.
+const REDACTED = '[redacted]';
+
+export class Secret {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  /** The only way to read the value: call it where the value goes on the wire, nowhere else. */
+  reveal(): string {
+    return this.#value;
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Secret(${REDACTED})`;
+  }
+}
+
+/** Resolved from a Kubernetes Secret (or the environment) by the controller; plain strings are wrapped at once. */
+export interface Credentials {
+  apiKey?: string | Secret;
+  username?: string | Secret;
+  password?: string | Secret;
+}
+
+export interface SecretCredentials {
+  apiKey?: Secret;
+  username?: Secret;
+  password?: Secret;
+}
+
+export function wrapCredentials(c: Credentials | undefined): SecretCredentials {
+  const wrap = (v: string | Secret | undefined) =>
+    v === undefined || v === '' ? undefined : v instanceof Secret ? v : new Secret(v);
+  const out: SecretCredentials = {};
+  const apiKey = wrap(c?.apiKey);
+  const username = wrap(c?.username);
+  const password = wrap(c?.password);
+  if (apiKey) out.apiKey = apiKey;
+  if (username) out.username = username;
+  if (password) out.password = password;
+  return out;
+}
