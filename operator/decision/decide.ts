@@ -1,0 +1,375 @@
+// The carbonscale policy: carbon intensity, demand and SLOs in; a variant, a replica count and the reason out.
+// Pure and deterministic: no I/O, no clock (the caller passes `now`), no randomness. docs/policy.md explains every
+// rule; the comments here say why each step is where it is.
+import { validateDecisionInput } from './decision-input-error.ts';
+import { emissionsRateGPerHour, MS_PER_HOUR, servicePowerWatts, switchEmissionsG } from './energy-model.ts';
+import { buildFallbackForecast, DAY_MS } from './fallback-forecast.ts';
+import { replicasNeeded } from './latency-model.ts';
+import type { Decision, DecisionFlags, DecisionInput, IntensityPoint, VariantProfile } from './types.ts';
+
+export const DEFAULT_HEADROOM = 0.1;
+export const DEFAULT_BUDGET_DEMAND_SAFETY = 0.8;
+const WEEK_MS = 7 * DAY_MS;
+
+interface Slot {
+  /** Requests the slot is expected to carry. */
+  weight: number;
+  /** Emissions saved per degraded request-hour, relative units (only the order matters). */
+  score: number;
+}
+
+interface Sizing {
+  replicas: number;
+  /** Replicas the SLO asks for before the GPU and spec limits. */
+  wanted: number;
+  gpuLimited: boolean;
+  specLimited: boolean;
+}
+
+/** Window length of a degradation budget, ms. */
+export function budgetWindowMs(window: 'day' | 'week'): number {
+  return window === 'day' ? DAY_MS : WEEK_MS;
+}
+
+export function decide(input: DecisionInput, now: number): Decision {
+  validateDecisionInput(input);
+  if (!Number.isFinite(now)) throw new RangeError('now: must be a finite time in ms');
+  const { variants, slo, policy, state } = input;
+  const full = variants[0]!;
+  const headroom = policy.headroom ?? DEFAULT_HEADROOM;
+  const hyst = policy.hysteresis;
+  const predicted = input.demand.predictedRps ?? input.demand.currentRps;
+  // Size for the larger of what we see and what we expect: scale up early, never down on a prediction alone.
+  const planRps = Math.max(input.demand.currentRps, predicted);
+  const curIdx = state.variant === undefined ? 0 : variants.findIndex((v) => v.name === state.variant);
+  const cur = variants[curIdx]!;
+  const curReplicas = state.replicas ?? 0;
+  const gpuPool = curReplicas * cur.gpusPerReplica + input.clusterGpuHeadroom;
+  const intensity = input.carbon.nowGPerKWh;
+  const noSignal = intensity === undefined;
+  const flags: DecisionFlags = {
+    sloAtRisk: false,
+    budgetExhausted: false,
+    gpuLimited: false,
+    noSignal,
+    relaxedLatency: false,
+    fallbackForecast: false,
+  };
+
+  const maxReplicasFor = (v: VariantProfile): number =>
+    Math.min(input.replicas.max, v.gpusPerReplica > 0 ? Math.floor(gpuPool / v.gpusPerReplica + 1e-9) : Infinity);
+  const size = (v: VariantProfile, sloMs: number, rps: number): Sizing => {
+    const need = replicasNeeded(v, rps, sloMs, headroom);
+    const wanted = Math.max(need, input.replicas.min);
+    const cap = maxReplicasFor(v);
+    const gpuCap = v.gpusPerReplica > 0 ? Math.floor(gpuPool / v.gpusPerReplica + 1e-9) : Infinity;
+    return {
+      replicas: Math.min(wanted, cap),
+      wanted,
+      gpuLimited: wanted > gpuCap && gpuCap < input.replicas.max,
+      specLimited: need > input.replicas.max,
+    };
+  };
+
+  const eco = input.tier === 'eco';
+  const budget = eco ? slo.degradationBudget : undefined;
+  // Eligible degraded variants: eco only, at or above the quality floor.
+  const degradedIdx: number[] = [];
+  if (eco) for (let i = 1; i < variants.length; i++) if (variants[i]!.quality >= slo.qualityFloor) degradedIdx.push(i);
+
+  // ---- carbon view: forecast (given or built) and whether this is a high-carbon hour
+  const forecast = eco && !noSignal ? forecastFor(input, now, flags) : [];
+  const highCarbon = eco && !noSignal ? isHighCarbon(input, now, intensity, forecast) : false;
+  const relaxed = highCarbon && slo.relaxedLatencyP95Ms !== undefined;
+  const sloFor = (useRelaxed: boolean): number =>
+    useRelaxed && slo.relaxedLatencyP95Ms !== undefined ? slo.relaxedLatencyP95Ms : slo.latencyP95Ms;
+
+  // ---- budget window (rolled forward if the caller has not reset it yet)
+  let servedTotal = state.budget.servedTotal;
+  let servedDegraded = state.budget.servedDegraded;
+  let windowStart = state.budget.windowStartMs;
+  let windowEnd = now + policy.intervalMs;
+  if (budget) {
+    const w = budgetWindowMs(budget.window);
+    if (now >= windowStart + w) {
+      windowStart += Math.floor((now - windowStart) / w) * w;
+      servedTotal = 0;
+      servedDegraded = 0;
+    }
+    windowEnd = windowStart + w;
+  }
+  const w0 = planRps * (policy.intervalMs / 1000);
+
+  const canChangeVariant = state.lastChangeMs === undefined || now - state.lastChangeMs >= policy.minDwellMs;
+  const curIsDegraded = curIdx !== 0;
+  const notes: string[] = [];
+
+  // ---- choose the variant
+  let targetIdx = 0;
+  let allowed = 0;
+  let cutoffShare: number | undefined;
+  if (eco && degradedIdx.length > 0 && budget && budget.fraction > 0) {
+    const restWeight = (slots: Slot[]) => slots.reduce((a, s) => a + s.weight, 0);
+    // The degraded candidate: the eligible variant with the lowest emissions now.
+    let candIdx = -1;
+    let candRate = Infinity;
+    const fullSize = size(full, sloFor(relaxed), planRps);
+    const I = intensity ?? 0;
+    const fullRate = emissionsRateGPerHour(full, fullSize.replicas, planRps, input.pue, I, input.embodiedGPerGpuHour);
+    for (const i of degradedIdx) {
+      const v = variants[i]!;
+      const s = size(v, sloFor(relaxed), planRps);
+      const r = emissionsRateGPerHour(v, s.replicas, planRps, input.pue, I, input.embodiedGPerGpuHour);
+      if (r < candRate) {
+        candRate = r;
+        candIdx = i;
+      }
+    }
+    const slots = noSignal || candIdx < 0 ? [] : futureSlots(input, now, windowEnd, forecast, variants[candIdx]!);
+    const safety = policy.budgetDemandSafety ?? DEFAULT_BUDGET_DEMAND_SAFETY;
+    allowed = budget.fraction * (servedTotal + w0 + safety * restWeight(slots)) - servedDegraded;
+    const fitsBudget = allowed >= w0;
+    if (!fitsBudget) flags.budgetExhausted = true;
+
+    if (noSignal) {
+      const fb =
+        policy.fallbackVariant === undefined ? 0 : variants.findIndex((v) => v.name === policy.fallbackVariant);
+      targetIdx = fb > 0 && degradedIdx.includes(fb) && fitsBudget ? fb : 0;
+      notes.push('no carbon signal: running the fallback variant');
+    } else if (fullSize.gpuLimited && fitsBudget) {
+      // Scarcity: the full model cannot be scheduled for this demand. A smaller one serves more per GPU, so the
+      // floor and budget permitting, serving everyone slightly degraded beats missing the SLO.
+      const fitting = degradedIdx.find((i) => !size(variants[i]!, sloFor(relaxed), planRps).gpuLimited);
+      if (fitting !== undefined) {
+        targetIdx = fitting;
+        notes.push('not enough GPUs for the full variant at this demand');
+      }
+    } else if (fitsBudget && candIdx > 0 && candRate < fullRate) {
+      const s0 = savingPerRps(input, full, variants[candIdx]!, planRps, I);
+      // Dead band: entering needs the hour to beat the cut-off by `hyst`; staying needs it within `hyst` below.
+      const x = curIsDegraded ? s0 * (1 + hyst) : s0 / (1 + hyst);
+      let ahead = 0;
+      for (const s of slots) if (s.score > x) ahead += s.weight;
+      let degrade = ahead + w0 <= allowed;
+      if (degrade && !curIsDegraded) {
+        // A swap in and out costs model loads: only enter when the hours we must stay (dwell) repay them.
+        const stayH = Math.max(policy.minDwellMs, policy.intervalMs) / MS_PER_HOUR;
+        const switchG = 2 * switchEmissionsG(policy.switchCostJoules, fullSize.replicas, input.pue, I);
+        if ((fullRate - candRate) * stayH <= switchG) degrade = false;
+      }
+      if (degrade) targetIdx = candIdx;
+      const total = restWeight(slots) + w0;
+      cutoffShare = total > 0 ? (ahead + w0) / total : undefined;
+    }
+    // Dwell: hold the current variant unless the budget or the floor forbid it.
+    if (targetIdx !== curIdx && !canChangeVariant) {
+      const mustLeave = curIsDegraded && (!fitsBudget || !degradedIdx.includes(curIdx));
+      if (!mustLeave) {
+        targetIdx = curIdx;
+        notes.push('holding the variant for the minimum dwell time');
+      }
+    }
+  }
+  // One step per interval along the variant list (full → next smaller → …), except leaving degraded for full.
+  if (targetIdx > curIdx + 1 && curIdx !== 0) targetIdx = curIdx + 1;
+  if (targetIdx > 0 && curIdx > 0 && targetIdx < curIdx - 1) targetIdx = curIdx - 1;
+  if (!eco) targetIdx = 0;
+
+  // ---- size the replicas
+  const target = variants[targetIdx]!;
+  const relaxedUsed = eco && relaxed && !noSignal;
+  flags.relaxedLatency = relaxedUsed;
+  const sz = size(target, sloFor(relaxedUsed), planRps);
+  let replicas = sz.replicas;
+  if (targetIdx === curIdx && curReplicas > replicas && state.replicas !== undefined) {
+    // Scale-down dead band: do not shed a few replicas on noise; scale-ups are never delayed.
+    const keep = Math.min(curReplicas, maxReplicasFor(target), input.replicas.max);
+    if (replicas >= keep * (1 - hyst)) replicas = Math.max(replicas, keep);
+  }
+  flags.gpuLimited = sz.gpuLimited;
+  flags.sloAtRisk = sz.gpuLimited || sz.specLimited || !Number.isFinite(sz.wanted);
+  if (!Number.isFinite(replicas)) replicas = Math.min(input.replicas.max, maxReplicasFor(target));
+
+  const expectedPowerWatts = servicePowerWatts(target, replicas, predicted);
+  const expectedEmissionsGPerHour = noSignal
+    ? null
+    : emissionsRateGPerHour(target, replicas, predicted, input.pue, intensity, input.embodiedGPerGpuHour);
+
+  const reason = explain({
+    input,
+    now,
+    intensity,
+    forecast,
+    flags,
+    from: cur,
+    fromReplicas: curReplicas,
+    to: target,
+    replicas,
+    changed: targetIdx !== curIdx,
+    budgetUsedShare: budget ? servedDegraded / Math.max(1e-9, budget.fraction * (servedTotal + w0)) : undefined,
+    cutoffShare,
+    notes,
+    highCarbon,
+  });
+
+  return {
+    variant: target.name,
+    replicas,
+    nextEvaluationMs: now + policy.intervalMs,
+    reason,
+    expectedEmissionsGPerHour,
+    expectedPowerWatts,
+    degraded: targetIdx !== 0,
+    flags,
+  };
+}
+
+/** Emissions saved per request-hour by serving `rps` with `deg` instead of `full` at an intensity, both sized at
+ *  the strict SLO (a ranking score: the same formula for this hour and the forecast ones). */
+function savingPerRps(input: DecisionInput, full: VariantProfile, deg: VariantProfile, rps: number, I: number): number {
+  if (rps <= 0) return 0;
+  const headroom = input.policy.headroom ?? DEFAULT_HEADROOM;
+  const sloMs = input.slo.latencyP95Ms;
+  const nf = Math.max(replicasNeeded(full, rps, sloMs, headroom), input.replicas.min);
+  const nd = Math.max(replicasNeeded(deg, rps, sloMs, headroom), input.replicas.min);
+  const ef = emissionsRateGPerHour(full, nf, rps, input.pue, I, input.embodiedGPerGpuHour);
+  const ed = emissionsRateGPerHour(deg, nd, rps, input.pue, I, input.embodiedGPerGpuHour);
+  return (ef - ed) / rps;
+}
+
+/** The intervals after this one up to the end of the budget window, with their demand and saving score. */
+function futureSlots(
+  input: DecisionInput,
+  now: number,
+  windowEnd: number,
+  forecast: IntensityPoint[],
+  deg: VariantProfile,
+): Slot[] {
+  const out: Slot[] = [];
+  const start = now + input.policy.intervalMs;
+  const full = input.variants[0]!;
+  const demandFc = input.demand.forecast;
+  const flat = input.demand.predictedRps ?? input.demand.currentRps;
+  for (let i = 0; i < forecast.length; i++) {
+    const p = forecast[i]!;
+    const next = forecast[i + 1]?.timeMs ?? p.timeMs + (i > 0 ? p.timeMs - forecast[i - 1]!.timeMs : MS_PER_HOUR);
+    const a = Math.max(p.timeMs, start);
+    const b = Math.min(next, windowEnd);
+    if (b <= a) continue;
+    let rps = flat;
+    if (demandFc && demandFc.length > 0) {
+      const d = nearestDemand(demandFc, p.timeMs);
+      if (d !== undefined) rps = d;
+    }
+    if (rps <= 0) continue;
+    out.push({ weight: rps * ((b - a) / 1000), score: savingPerRps(input, full, deg, rps, p.valueGPerKWh) });
+  }
+  return out;
+}
+
+function nearestDemand(points: { timeMs: number; rps: number }[], t: number): number | undefined {
+  let best: number | undefined;
+  let bestGap = Infinity;
+  for (const p of points) {
+    const g = Math.abs(p.timeMs - t);
+    if (g < bestGap) {
+      bestGap = g;
+      best = p.rps;
+    }
+  }
+  return bestGap <= MS_PER_HOUR ? best : undefined;
+}
+
+/** The given forecast (future points only), extended or replaced by the history-based fallback. */
+function forecastFor(input: DecisionInput, now: number, flags: DecisionFlags): IntensityPoint[] {
+  const given = (input.carbon.forecast ?? []).filter((p) => p.timeMs > now);
+  const history = input.carbon.history ?? [];
+  const I = input.carbon.nowGPerKWh!;
+  const step = MS_PER_HOUR;
+  const budget = input.slo.degradationBudget;
+  // Look as far as the budget window can reach (a day, or up to a week).
+  const horizon = budget ? budgetWindowMs(budget.window) : DAY_MS;
+  if (given.length === 0) {
+    flags.fallbackForecast = true;
+    return buildFallbackForecast(history, now, I, horizon, step);
+  }
+  const last = given[given.length - 1]!;
+  if (last.timeMs >= now + horizon - step) return given;
+  const ext = buildFallbackForecast(
+    history.concat(given),
+    last.timeMs,
+    last.valueGPerKWh,
+    now + horizon - last.timeMs,
+    step,
+  );
+  return given.concat(ext);
+}
+
+/** High-carbon hour: at or above the mean of the last 24 h of measurements (the next 24 h's median without them). */
+function isHighCarbon(input: DecisionInput, now: number, I: number, forecast: IntensityPoint[]): boolean {
+  const history = input.carbon.history ?? [];
+  let sum = I;
+  let n = 1;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const p = history[i]!;
+    if (p.timeMs >= now) continue;
+    if (p.timeMs < now - DAY_MS + 1) break;
+    sum += p.valueGPerKWh;
+    n++;
+  }
+  if (n >= 12) return I >= sum / n;
+  const next = forecast.filter((p) => p.timeMs <= now + DAY_MS).map((p) => p.valueGPerKWh);
+  if (next.length === 0) return false;
+  next.sort((a, b) => a - b);
+  return I >= next[Math.floor(next.length / 2)]!;
+}
+
+interface Explain {
+  input: DecisionInput;
+  now: number;
+  intensity: number | undefined;
+  forecast: IntensityPoint[];
+  flags: DecisionFlags;
+  from: VariantProfile;
+  fromReplicas: number;
+  to: VariantProfile;
+  replicas: number;
+  changed: boolean;
+  budgetUsedShare: number | undefined;
+  cutoffShare: number | undefined;
+  notes: string[];
+  highCarbon: boolean;
+}
+
+function explain(e: Explain): string {
+  const parts: string[] = [];
+  const tierWord = e.input.tier === 'premium' ? 'premium: full variant always' : 'eco';
+  if (e.intensity === undefined) parts.push(`no carbon signal (${tierWord})`);
+  else {
+    let where = '';
+    const day = e.forecast.filter((p) => p.timeMs <= e.now + DAY_MS);
+    if (day.length > 0) {
+      let above = 0;
+      for (const p of day) if (p.valueGPerKWh >= e.intensity) above++;
+      const pct = Math.round((100 * (above + 1)) / (day.length + 1));
+      where = `, in the dirtiest ${pct}% of the next 24 h${e.flags.fallbackForecast ? ' (forecast built from history)' : ''}`;
+    }
+    parts.push(`grid at ${Math.round(e.intensity)} gCO2/kWh${where} (${tierWord})`);
+  }
+  const move = e.changed
+    ? `switched ${e.from.name} → ${e.to.name}, ${e.fromReplicas}→${e.replicas} replicas`
+    : e.fromReplicas !== e.replicas
+      ? `${e.to.name}, ${e.fromReplicas}→${e.replicas} replicas`
+      : `${e.to.name}, ${e.replicas} replicas unchanged`;
+  parts.push(move);
+  if (e.flags.relaxedLatency) parts.push('relaxed latency ceiling (high-carbon hour)');
+  for (const n of e.notes) parts.push(n);
+  if (e.budgetUsedShare !== undefined) {
+    const w = e.input.slo.degradationBudget?.window === 'week' ? "this week's" : "today's";
+    parts.push(`${Math.round(Math.min(9.99, e.budgetUsedShare) * 100)}% of ${w} degradation budget used`);
+  }
+  if (e.flags.budgetExhausted) parts.push('budget exhausted');
+  if (e.flags.gpuLimited) parts.push('GPU-limited: fewer replicas than demand needs');
+  else if (e.flags.sloAtRisk) parts.push('SLO at risk: max replicas reached');
+  return parts.join('; ');
+}

@@ -1,0 +1,191 @@
+// The online policies the simulator compares, each stepped over the same inputs and booked by the same Ledger:
+//   carbonscale  — decide() itself, exactly as the controller calls it;
+//   static       — (a) the full variant at replicas sized for the peak;
+//   demand-only  — (b) the full variant, replicas follow demand: decide() with the premium tier (carbon ignored);
+//   threshold    — (c) carbon-aware-keda-operator style: intensity bands cap replicas; the top band also runs the
+//                  smaller variant (running budget guard, same dwell), so it has the same levers we have.
+import { decide } from '../decide.ts';
+import { replicasNeeded } from '../latency-model.ts';
+import type { DecisionInput, DemandPoint, IntensityPoint } from '../types.ts';
+import { demandView, type DemandView } from './demand-signal.ts';
+import { Ledger, type Metrics, type Timeline } from './ledger.ts';
+import type { ServiceSpec, SimInputs } from './sim-types.ts';
+
+export interface PolicyRun {
+  metrics: Metrics;
+  timeline: Timeline;
+}
+
+/** Per-trace arrays shared by every service and policy run on it (built once). */
+export interface Prepared {
+  inp: SimInputs;
+  view: DemandView;
+  points: IntensityPoint[];
+  forecastPoints: IntensityPoint[] | undefined;
+  /** Demand one week earlier for each step (pre-roll included), requests/s. */
+  weekAgo: Float64Array;
+  stepsPerDay: number;
+}
+
+export function prepare(inp: SimInputs): Prepared {
+  const view = demandView(inp.demandRps, inp.stepMs, inp.demandPreRollRps);
+  const stepsPerDay = Math.max(1, Math.round(86_400_000 / inp.stepMs));
+  const points = inp.timesMs.map((t, i) => ({ timeMs: t, valueGPerKWh: inp.intensity[i]! }));
+  const forecastPoints = inp.forecast
+    ? inp.timesMs.map((t, i) => ({ timeMs: t, valueGPerKWh: inp.forecast![i]! }))
+    : undefined;
+  const pre = inp.demandPreRollRps ?? new Float64Array(0);
+  const weekAgo = new Float64Array(inp.timesMs.length);
+  for (let t = 0; t < weekAgo.length; t++) {
+    const i = t - view.week;
+    weekAgo[t] = i >= 0 ? inp.demandRps[i]! : pre.length + i >= 0 ? pre[pre.length + i]! : NaN;
+  }
+  return { inp, view, points, forecastPoints, weekAgo, stepsPerDay };
+}
+
+export interface CarbonscaleOptions {
+  /** Pass the trace's own forecast (DACF) to the policy; false makes it build the fallback from history. */
+  useForecast?: boolean;
+  /** Treat the service as this tier instead (demand-only baseline = premium). */
+  tierOverride?: 'premium' | 'eco';
+  label?: string;
+}
+
+/** Runs decide() over the trace. */
+export function runCarbonscale(spec: ServiceSpec, p: Prepared, opts: CarbonscaleOptions = {}): PolicyRun {
+  const { inp, view } = p;
+  const tier = opts.tierOverride ?? spec.tier;
+  const ledger = new Ledger(opts.label ?? 'carbonscale', { ...spec, tier }, inp);
+  const index = new Map(spec.variants.map((v, i) => [v.name, i]));
+  const useFc = opts.useForecast !== false && p.forecastPoints !== undefined;
+  const day = p.stepsPerDay;
+  let variant: string | undefined;
+  let replicas: number | undefined;
+  let lastChangeMs: number | undefined;
+  for (let t = 0; t < inp.timesMs.length; t++) {
+    ledger.roll(t);
+    const now = inp.timesMs[t]!;
+    const heldGpus = (replicas ?? 0) * spec.variants[index.get(variant ?? '') ?? 0]!.gpusPerReplica;
+    const input: DecisionInput = {
+      variants: spec.variants,
+      tier,
+      replicas: spec.replicas,
+      slo: spec.slo,
+      carbon: {
+        nowGPerKWh: inp.intensity[t]!,
+        history: p.points.slice(Math.max(0, t - 2 * day), t),
+        ...(useFc ? { forecast: p.forecastPoints!.slice(t + 1, t + 1 + day) } : {}),
+      },
+      pue: spec.pue,
+      embodiedGPerGpuHour: spec.embodiedGPerGpuHour,
+      policy: spec.policy,
+      demand: {
+        currentRps: view.current[t]!,
+        predictedRps: view.predicted[t]!,
+        forecast: demandForecast(p, t),
+      },
+      state: {
+        ...(variant !== undefined ? { variant } : {}),
+        ...(replicas !== undefined ? { replicas } : {}),
+        ...(lastChangeMs !== undefined ? { lastChangeMs } : {}),
+        budget: { ...ledger.budgetState },
+      },
+      clusterGpuHeadroom: Math.max(0, spec.clusterGpus - heldGpus),
+    };
+    const d = decide(input, now);
+    if (variant !== undefined && d.variant !== variant) lastChangeMs = now;
+    variant = d.variant;
+    replicas = d.replicas;
+    ledger.step(t, index.get(d.variant)!, d.replicas, d.flags.relaxedLatency);
+  }
+  return { metrics: ledger.finish(), timeline: ledger.timeline };
+}
+
+/** The rest of the day's demand as the policy can know it: a week earlier, scaled to the current level. */
+function demandForecast(p: Prepared, t: number): DemandPoint[] {
+  const { inp, view, weekAgo } = p;
+  const ref = t > 0 ? weekAgo[t - 1]! : NaN;
+  const scale = Number.isFinite(ref) && ref > 0 ? view.current[t]! / ref : 1;
+  const out: DemandPoint[] = [];
+  const end = Math.min(inp.timesMs.length, t + p.stepsPerDay);
+  for (let k = t + 1; k < end; k++) {
+    const w = weekAgo[k]!;
+    if (!Number.isFinite(w)) break;
+    out.push({ timeMs: inp.timesMs[k]!, rps: w * scale });
+  }
+  return out;
+}
+
+function maxReplicas(spec: ServiceSpec, vIdx: number): number {
+  const g = spec.variants[vIdx]!.gpusPerReplica;
+  return Math.min(spec.replicas.max, g > 0 ? Math.floor(spec.clusterGpus / g + 1e-9) : Infinity);
+}
+
+/** Replicas for variant `vIdx` at `rps` under `sloMs`, within the spec and GPU limits. */
+export function sizeFor(spec: ServiceSpec, vIdx: number, rps: number, sloMs: number): number {
+  const need = replicasNeeded(spec.variants[vIdx]!, rps, sloMs, spec.policy.headroom ?? 0.1);
+  const n = Math.min(Math.max(need, spec.replicas.min), maxReplicas(spec, vIdx));
+  return Number.isFinite(n) ? n : maxReplicas(spec, vIdx);
+}
+
+/** (a) Static: the full variant at the replicas the peak planned demand needs. */
+export function runStatic(spec: ServiceSpec, p: Prepared): PolicyRun {
+  const ledger = new Ledger('static', spec, p.inp);
+  let peak = 0;
+  for (const r of p.view.plan) if (r > peak) peak = r;
+  const n = sizeFor(spec, 0, peak, spec.slo.latencyP95Ms);
+  for (let t = 0; t < p.inp.timesMs.length; t++) {
+    ledger.roll(t);
+    ledger.step(t, 0, n, false);
+  }
+  return { metrics: ledger.finish(), timeline: ledger.timeline };
+}
+
+/** (b) Demand-only autoscaling: the same sizing and scale-down dead band as ours, carbon ignored. */
+export function runDemandOnly(spec: ServiceSpec, p: Prepared): PolicyRun {
+  return runCarbonscale(spec, p, { tierOverride: 'premium', label: 'demand-only' });
+}
+
+/**
+ * (c) Threshold bands over the trailing 7 days' measured intensity: below the median, full variant at the strict
+ * ceiling; median to 80th percentile, the replica cap of the relaxed ceiling; above the 80th percentile also the
+ * best eligible smaller variant while the running share of degraded requests stays within the budget.
+ */
+export function runThreshold(spec: ServiceSpec, p: Prepared): PolicyRun {
+  const { inp, view } = p;
+  const ledger = new Ledger('threshold', spec, inp);
+  const week = 7 * p.stepsPerDay;
+  const hyst = spec.policy.hysteresis;
+  const f = spec.tier === 'eco' ? (spec.slo.degradationBudget?.fraction ?? 0) : 0;
+  const small = spec.variants.findIndex((v, i) => i > 0 && v.quality >= spec.slo.qualityFloor);
+  const relaxedMs = spec.tier === 'eco' ? spec.slo.relaxedLatencyP95Ms : undefined;
+  let v = 0;
+  let n = -1;
+  let lastChange = -Infinity;
+  const buf: number[] = [];
+  for (let t = 0; t < inp.timesMs.length; t++) {
+    ledger.roll(t);
+    const now = inp.timesMs[t]!;
+    const I = inp.intensity[t]!;
+    buf.length = 0;
+    for (let k = Math.max(0, t - week); k < t; k++) buf.push(inp.intensity[k]!);
+    buf.sort((a, b) => a - b);
+    const p50 = buf.length ? buf[Math.floor(buf.length * 0.5)]! : Infinity;
+    const p80 = buf.length ? buf[Math.floor(buf.length * 0.8)]! : Infinity;
+    const rps = view.plan[t]!;
+    const w0 = rps * (inp.stepMs / 1000);
+    const b = ledger.budgetState;
+    const budgetOk = f > 0 && b.servedDegraded + w0 <= f * (b.servedTotal + w0);
+    let want = small > 0 && spec.tier === 'eco' && I >= p80 && budgetOk ? small : 0;
+    const canChange = now - lastChange >= spec.policy.minDwellMs;
+    if (want !== v && !canChange && !(v !== 0 && !budgetOk)) want = v;
+    const relaxed = relaxedMs !== undefined && I >= p50;
+    let target = sizeFor(spec, want, rps, relaxed ? relaxedMs : spec.slo.latencyP95Ms);
+    if (want === v && n > target && target >= n * (1 - hyst)) target = n;
+    if (want !== v && n >= 0) lastChange = now;
+    v = want;
+    n = target;
+    ledger.step(t, v, n, relaxed);
+  }
+  return { metrics: ledger.finish(), timeline: ledger.timeline };
+}

@@ -1,0 +1,157 @@
+// One simulation: a carbon trace and a demand series replayed through decide() and the baselines, side by side.
+import type { CarbonTrace } from '../../carbon/trace-file.ts';
+import type { VariantProfile } from '../types.ts';
+import { alignDemand, type DemandTrace, syntheticDemand } from './demand-trace.ts';
+import type { Metrics } from './ledger.ts';
+import { runOracle } from './oracle.ts';
+import {
+  type PolicyRun,
+  type Prepared,
+  prepare,
+  runCarbonscale,
+  runDemandOnly,
+  runStatic,
+  runThreshold,
+} from './policies.ts';
+import type { ServiceSpec, SimInputs } from './sim-types.ts';
+
+export interface ServiceOptions {
+  tier: 'premium' | 'eco';
+  variants: VariantProfile[];
+  /** Mean request rate the demand series is scaled to, requests/s. */
+  meanRps: number;
+  budgetFraction?: number;
+  budgetWindow?: 'day' | 'week';
+  pue?: number;
+  embodiedGPerGpuHour?: number;
+  clusterGpus?: number;
+}
+
+/** The service definitions the CLI and bench use: SLO = 2× the full variant's low-load latency, relaxed 3×. */
+export function defaultService(o: ServiceOptions): ServiceSpec {
+  const full = o.variants[0]!;
+  return {
+    name: `${o.tier}-service`,
+    tier: o.tier,
+    variants: o.variants,
+    replicas: { min: 1, max: 10_000 },
+    slo: {
+      latencyP95Ms: 2 * full.latencyP95Ms,
+      qualityFloor: 0.95,
+      ...(o.tier === 'eco'
+        ? {
+            relaxedLatencyP95Ms: 3 * full.latencyP95Ms,
+            degradationBudget: { fraction: o.budgetFraction ?? 0.2, window: o.budgetWindow ?? 'day' },
+          }
+        : {}),
+    },
+    pue: o.pue ?? 1.2,
+    embodiedGPerGpuHour: o.embodiedGPerGpuHour ?? 0,
+    policy: {
+      hysteresis: 0.05,
+      minDwellMs: 2 * 3_600_000,
+      switchCostJoules: 20_000,
+      intervalMs: 3_600_000,
+      headroom: 0.1,
+    },
+    clusterGpus: o.clusterGpus ?? Infinity,
+  };
+}
+
+export interface TraceSlice {
+  from?: number;
+  to?: number;
+}
+
+/** Aligns a parsed carbon trace with demand (real, or synthetic when `demand` is 'synthetic'). */
+export function simInputs(
+  trace: CarbonTrace,
+  demand: DemandTrace | 'synthetic',
+  meanRps: number,
+  slice: TraceSlice = {},
+): SimInputs {
+  const pts = trace.points.filter(
+    (p) => (slice.from === undefined || p.timeMs >= slice.from) && (slice.to === undefined || p.timeMs < slice.to),
+  );
+  if (pts.length === 0) throw new Error('the selected time range holds no trace points');
+  const timesMs = pts.map((p) => p.timeMs);
+  // Align the week before the trace too (the demand trace is tiled by weekday), then scale by the trace part only.
+  const preSteps = Math.round((7 * 86_400_000) / trace.stepMs);
+  const all = Array.from({ length: preSteps }, (_, i) => timesMs[0]! - (preSteps - i) * trace.stepMs).concat(timesMs);
+  const raw = demand === 'synthetic' ? syntheticDemand(all, 1) : alignDemand(demand, all, 1);
+  let sum = 0;
+  for (let i = preSteps; i < raw.length; i++) sum += raw[i]!;
+  const k = sum > 0 ? meanRps / (sum / timesMs.length) : 0;
+  const scaled = raw.map((x) => x * k);
+  const inp: SimInputs = {
+    timesMs,
+    stepMs: trace.stepMs,
+    intensity: Float64Array.from(pts, (p) => p.valueGPerKWh),
+    demandRps: scaled.slice(preSteps),
+    demandPreRollRps: scaled.slice(0, preSteps),
+  };
+  if (trace.hasForecast) inp.forecast = Float64Array.from(pts, (p) => p.forecastGPerKWh ?? p.valueGPerKWh);
+  return inp;
+}
+
+export interface Comparison {
+  tier: 'premium' | 'eco';
+  runs: Record<string, PolicyRun>;
+  /** The oracle's lower bound, kgCO2e (eco only). */
+  oracleBoundKg?: number;
+  /** Present when the trace has its own forecast: decide() with it vs with the history fallback. */
+  forecastGain?: { withForecastKg: number; fallbackKg: number };
+}
+
+export interface CompareOptions {
+  oracle?: boolean;
+  /** Also run decide() without the trace's forecast (fallback), where the trace has one. */
+  compareForecast?: boolean;
+}
+
+export function compare(spec: ServiceSpec, prepared: Prepared, opts: CompareOptions = {}): Comparison {
+  const runs: Record<string, PolicyRun> = {};
+  runs.carbonscale = runCarbonscale(spec, prepared);
+  runs.static = runStatic(spec, prepared);
+  runs['demand-only'] = runDemandOnly(spec, prepared);
+  const out: Comparison = { tier: spec.tier, runs };
+  if (spec.tier === 'eco') {
+    runs.threshold = runThreshold(spec, prepared);
+    if (opts.oracle !== false) {
+      const o = runOracle(spec, prepared);
+      runs.oracle = o;
+      out.oracleBoundKg = o.boundKg;
+    }
+    if (opts.compareForecast && prepared.forecastPoints) {
+      const fb = runCarbonscale(spec, prepared, { useForecast: false, label: 'carbonscale-fallback' });
+      runs['carbonscale-fallback'] = fb;
+      out.forecastGain = { withForecastKg: runs.carbonscale.metrics.emissionsKg, fallbackKg: fb.metrics.emissionsKg };
+    }
+  }
+  return out;
+}
+
+export interface Summary {
+  /** Saving of carbonscale vs each baseline, fraction of the baseline's emissions. */
+  savingVs: Record<string, number>;
+  /** (b − ours) / (b − oracle bound): the share of the reachable saving we achieve. */
+  oracleShare?: number;
+}
+
+export function summarise(c: Comparison): Summary {
+  const ours = c.runs.carbonscale!.metrics.emissionsKg;
+  const savingVs: Record<string, number> = {};
+  for (const [k, r] of Object.entries(c.runs)) {
+    if (k === 'carbonscale' || k === 'oracle' || k === 'carbonscale-fallback') continue;
+    savingVs[k] = 1 - ours / r.metrics.emissionsKg;
+  }
+  const s: Summary = { savingVs };
+  if (c.oracleBoundKg !== undefined) {
+    const b = c.runs['demand-only']!.metrics.emissionsKg;
+    s.oracleShare = (b - ours) / (b - c.oracleBoundKg);
+  }
+  return s;
+}
+
+export { prepare };
+export type { Metrics, Prepared };
