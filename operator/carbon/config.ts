@@ -71,6 +71,11 @@ export interface CarbonSourceSpec {
   signalType?: 'co2_moer' | 'co2_aoer' | 'average' | 'marginal';
   trace?: TraceSpec;
   static?: { valueGPerKWh: number };
+  /**
+   * The provider's name for a region, keyed by the region InferenceServices use (e.g. `{ DE: germanywestcentral }`
+   * for a Carbon Aware SDK fallback of an Electricity Maps source). Unlisted regions are passed through.
+   */
+  regionMap?: Record<string, string>;
   /** Names of other CarbonSources tried in order when this one has no fresh value. */
   fallback?: string[];
   /** What eco services do when no source in the chain has a usable value. Default `full-variant`. */
@@ -114,6 +119,7 @@ export function validateCarbonSourceSpec(obj: unknown): { spec?: CarbonSourceSpe
     'static',
     'fallback',
     'failSafe',
+    'regionMap',
   ]);
   for (const k of Object.keys(raw)) if (!known.has(k)) err(k, 'unknown field');
 
@@ -277,6 +283,19 @@ export function validateCarbonSourceSpec(obj: unknown): { spec?: CarbonSourceSpe
         else names.push(n);
       });
       spec.fallback = names;
+    }
+  }
+
+  if (raw.regionMap !== undefined) {
+    const m = raw.regionMap;
+    if (!isObj(m)) err('regionMap', 'must be a map of region → provider region');
+    else {
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(m)) {
+        if (typeof v !== 'string' || v.trim() === '') err(`regionMap.${k}`, 'must be a non-empty string');
+        else out[k] = v;
+      }
+      spec.regionMap = out;
     }
   }
 

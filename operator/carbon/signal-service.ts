@@ -247,9 +247,10 @@ export class CarbonSignalService {
     const { provider, spec } = src;
     const what = `${src.name} (${provider.name}) ${e.region}`;
     this.#requests?.inc({ source: src.name, region: e.region, provider: provider.name });
+    const region = spec.regionMap?.[e.region] ?? e.region;
     const [cur, fc] = await Promise.allSettled([
-      provider.current(e.region),
-      provider.forecast(e.region, spec.forecastHorizonHours * 3_600_000),
+      provider.current(region),
+      provider.forecast(region, spec.forecastHorizonHours * 3_600_000),
     ]);
     e.attempted = true;
     try {

@@ -127,8 +127,10 @@ export class UkCarbonIntensityProvider implements CarbonProvider {
           : `/regional/intensity/${from}/${span}/postcode/${r.code}`;
     const { body, what } = await this.#get(path, region, signal);
     const { items, path: p } = this.#entries(body, r, what);
-    if (items.length === 0) return null;
-    return items.map((it, i) => this.#reading(it, region, what, `${p}[${i}]`, true));
+    // The API only offers 24 h and 48 h windows: trim to the horizon asked for.
+    const end = this.#o.http.now() + horizonMs;
+    const pts = items.map((it, i) => this.#reading(it, region, what, `${p}[${i}]`, true)).filter((x) => x.timeMs < end);
+    return pts.length === 0 ? null : pts;
   }
 
   async history(region: string, fromMs: number, toMs: number, signal?: AbortSignal): Promise<CarbonReading[]> {

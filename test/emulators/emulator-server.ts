@@ -1,0 +1,174 @@
+// Shared plumbing for the provider emulators: a node:http server on 127.0.0.1:0, a request counter per path,
+// the real traces in data/carbon as the data, and switchable faults for the bad-input tests. Each emulator file
+// (electricity-maps.ts, watt-time.ts, …) implements its provider's routes field by field and cites the doc.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { parseCarbonTrace } from '../../operator/carbon/trace-file.ts';
+import type { CarbonTrace, EmissionBasis, TracePoint } from '../../operator/carbon/trace-file.ts';
+
+export type Fault =
+  | { kind: 'malformed-json' }
+  | { kind: 'html-200' }
+  | { kind: 'status'; status: number; retryAfter?: string; body?: string }
+  | { kind: 'hang' }
+  | { kind: 'slow-loris'; intervalMs?: number }
+  | { kind: 'huge'; bytes: number }
+  /** Payload-level faults, applied by each emulator to its own shape. */
+  | { kind: 'missing-field' }
+  | { kind: 'value'; value: unknown }
+  | { kind: 'wrong-units' }
+  | { kind: 'data-as-object' }
+  | { kind: 'no-content' };
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (req: IncomingMessage, url: URL, fault: Fault | undefined) => Reply;
+
+export interface Emulator {
+  url: string;
+  /** Requests served, per path (`/v3/carbon-intensity/latest` …), faults included. */
+  readonly requests: Map<string, number>;
+  count(path: string): number;
+  total(): number;
+  /** Switches a fault on for the next `times` requests (default: until cleared). `paths` limits it. */
+  fault(f: Fault, opts?: { times?: number; paths?: string[] }): void;
+  clearFault(): void;
+  close(): Promise<void>;
+}
+
+const DATA_DIR = fileURLToPath(new URL('../../data/carbon/', import.meta.url));
+const traces = new Map<string, CarbonTrace>();
+
+/** A trace from data/carbon (the copies in the project, never ../shared). */
+export function trace(file: string, basis: EmissionBasis = 'direct'): CarbonTrace {
+  const k = `${basis}:${file}`;
+  let t = traces.get(k);
+  if (!t) {
+    t = parseCarbonTrace(readFileSync(DATA_DIR + file, 'utf8'), file, { basis });
+    traces.set(k, t);
+  }
+  return t;
+}
+
+/** The row whose interval contains `ms`, or undefined outside the trace. */
+export function pointAt(t: CarbonTrace, ms: number): TracePoint | undefined {
+  const i = Math.floor((ms - t.points[0]!.timeMs) / t.stepMs);
+  return i >= 0 && i < t.points.length ? t.points[i] : undefined;
+}
+
+export function pointsBetween(t: CarbonTrace, fromMs: number, toMs: number): TracePoint[] {
+  return t.points.filter((p) => p.timeMs >= fromMs && p.timeMs < toMs);
+}
+
+export const HOUR = 3_600_000;
+export const floorTo = (ms: number, step: number) => Math.floor(ms / step) * step;
+
+export async function startEmulator(handler: Handler): Promise<Emulator> {
+  const requests = new Map<string, number>();
+  let fault: { f: Fault; left: number; paths?: string[] } | undefined;
+  const open = new Set<ServerResponse>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    requests.set(url.pathname, (requests.get(url.pathname) ?? 0) + 1);
+    let f: Fault | undefined;
+    if (fault && fault.left > 0 && (!fault.paths || fault.paths.some((p) => url.pathname.startsWith(p)))) {
+      f = fault.f;
+      fault.left--;
+    }
+    open.add(res);
+    res.on('close', () => open.delete(res));
+    switch (f?.kind) {
+      case 'hang':
+        return; // never answer: the client's deadline must end it
+      case 'slow-loris': {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"data": [');
+        const t = setInterval(() => res.write(' '), f.intervalMs ?? 20);
+        timers.add(t);
+        res.on('close', () => clearInterval(t));
+        return;
+      }
+      case 'html-200':
+        res.writeHead(200, { 'content-type': 'text/html' });
+        return res.end('<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>');
+      case 'malformed-json':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end('{"zone": "DE", "carbonIntensity": 301, "datetime": "2023-');
+      case 'huge': {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = `{"pad":"${'x'.repeat(64 * 1024)}"},`;
+        let sent = 0;
+        res.write('[');
+        const pump = () => {
+          while (sent < f.bytes) {
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end('{}]');
+        };
+        pump();
+        res.on('error', () => undefined);
+        return;
+      }
+      case 'status':
+        res.writeHead(f.status, {
+          'content-type': 'application/json',
+          ...(f.retryAfter !== undefined ? { 'retry-after': f.retryAfter } : {}),
+        });
+        return res.end(f.body ?? JSON.stringify({ status: 'error', message: `emulated ${f.status}` }));
+    }
+    let reply: Reply;
+    try {
+      reply = handler(req, url, f);
+    } catch (e) {
+      reply = { status: 500, body: { message: (e as Error).message } };
+    }
+    if (reply.body === undefined) {
+      res.writeHead(reply.status, reply.headers);
+      return res.end();
+    }
+    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+    res.end(JSON.stringify(reply.body));
+  });
+  server.on('clientError', (_e, socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    count: (p) => requests.get(p) ?? 0,
+    total: () => [...requests.values()].reduce((a, b) => a + b, 0),
+    fault(f, opts = {}) {
+      fault = { f, left: opts.times ?? Infinity, ...(opts.paths ? { paths: opts.paths } : {}) };
+    },
+    clearFault() {
+      fault = undefined;
+    },
+    async close() {
+      for (const t of timers) clearInterval(t);
+      for (const r of open) r.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Value to serve, after a `value` or `missing-field` fault: `undefined` means drop the field. */
+export function faulted(value: number, f: Fault | undefined): unknown {
+  if (f?.kind === 'value') return f.value;
+  if (f?.kind === 'missing-field') return undefined;
+  return value;
+}
+
+export function unauthorized(message: string): Reply {
+  return { status: 401, body: { status: 'error', message } };
+}
