@@ -1,0 +1,169 @@
+// `carbonscale simulate`: replay a carbon trace and a demand series through the policy (the same decide() the
+// controller calls) and the baselines, and print the comparison. The only file in decision/ that does I/O.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseCarbonTrace, parseUtcTime } from '../carbon/trace-file.ts';
+import { parseDemandTrace, type DemandTrace } from './simulator/demand-trace.ts';
+import { plotSvg } from './simulator/plot-svg.ts';
+import { comparisonJson, formatComparison } from './simulator/report.ts';
+import { compare, defaultService, prepare, simInputs, summarise } from './simulator/simulate.ts';
+import { a100IdleWattsUpperBound, legacyProfiles } from './simulator/variant-profiles.ts';
+import type { VariantProfile } from './types.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_DEMAND = `${ROOT}data/demand/azure2024_conv_hourly.csv`;
+
+const USAGE = `usage: carbonscale simulate --trace FILE [options]
+  --trace FILE            carbon trace (Electricity Maps hourly CSV, DACF CSV, or JSON)
+  --demand FILE           hourly request trace (default data/demand/azure2024_conv_hourly.csv)
+  --demand-column NAME    count column (default per format: conversation, m_small_requests)
+  --demand-utc-offset H   the demand trace's clock minus UTC, hours (default: 0 Azure, 8 BurstGPT/ServeGen)
+  --synthetic-demand      a synthetic diurnal shape instead of a real trace
+  --variants FILE         JSON array of variant profiles, full first (default: Vicuna 13B/7B from data/variants)
+  --mean-rps N            mean request rate the demand is scaled to (default 1)
+  --tier eco|premium|both (default both)
+  --budget F              eco degradation budget, share of requests (default 0.2)
+  --window day|week       budget window (default day)
+  --pue N                 (default 1.2)   --embodied G   gCO2e per GPU-hour (default 0)
+  --gpus N                GPUs the cluster can give the service (default unlimited)
+  --from ISO --to ISO     replay only part of the trace (UTC)
+  --no-oracle             skip the offline oracle
+  --json                  print JSON instead of tables
+  --plot FILE             write an SVG chart (eco if simulated, else premium)`;
+
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+function num(v: string | undefined, flag: string, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new CliError(`--${flag}: '${v}' is not a number`);
+  return n;
+}
+
+/** The bench's and the CLI's default variant profiles, derived from the shipped measurements. */
+export function defaultVariants(root = ROOT): VariantProfile[] {
+  const idle = a100IdleWattsUpperBound(
+    readFileSync(`${root}data/variants/power-hungry-processing/zeroshot_qa_squad_bloomz.csv`, 'utf8'),
+    'zeroshot_qa_squad_bloomz.csv',
+  );
+  return legacyProfiles(
+    readFileSync(`${root}data/variants/mlenergy-legacy/A100_chat_benchmark.csv`, 'utf8'),
+    readFileSync(`${root}data/variants/mlenergy-legacy/score.csv`, 'utf8'),
+    idle,
+  );
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let a;
+  try {
+    a = parseArgs({
+      args: argv,
+      options: {
+        trace: { type: 'string' },
+        demand: { type: 'string' },
+        'demand-column': { type: 'string' },
+        'demand-utc-offset': { type: 'string' },
+        'synthetic-demand': { type: 'boolean' },
+        variants: { type: 'string' },
+        'mean-rps': { type: 'string' },
+        tier: { type: 'string' },
+        budget: { type: 'string' },
+        window: { type: 'string' },
+        pue: { type: 'string' },
+        embodied: { type: 'string' },
+        gpus: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        'no-oracle': { type: 'boolean' },
+        json: { type: 'boolean' },
+        plot: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (a.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  try {
+    if (!a.trace) throw new CliError('--trace: required');
+    const tierArg = a.tier ?? 'both';
+    if (!['eco', 'premium', 'both'].includes(tierArg)) throw new CliError(`--tier: must be eco, premium or both`);
+    const window = a.window ?? 'day';
+    if (window !== 'day' && window !== 'week') throw new CliError(`--window: must be day or week`);
+    const budget = num(a.budget, 'budget', 0.2);
+    if (budget < 0 || budget > 1) throw new CliError('--budget: must be within [0, 1]');
+    const meanRps = num(a['mean-rps'], 'mean-rps', 1);
+    if (!(meanRps > 0)) throw new CliError('--mean-rps: must be > 0');
+    const trace = parseCarbonTrace(readFileSync(a.trace, 'utf8'), basename(a.trace));
+    let demand: DemandTrace | 'synthetic' = 'synthetic';
+    if (!a['synthetic-demand']) {
+      const file = a.demand ?? DEFAULT_DEMAND;
+      const opts: { column?: string; utcOffsetHours?: number } = {};
+      if (a['demand-column']) opts.column = a['demand-column'];
+      if (a['demand-utc-offset'] !== undefined)
+        opts.utcOffsetHours = num(a['demand-utc-offset'], 'demand-utc-offset', 0);
+      demand = parseDemandTrace(readFileSync(file, 'utf8'), basename(file), opts);
+    }
+    const variants = a.variants
+      ? (JSON.parse(readFileSync(a.variants, 'utf8')) as VariantProfile[])
+      : defaultVariants();
+    const slice: { from?: number; to?: number } = {};
+    for (const k of ['from', 'to'] as const) {
+      const v = a[k];
+      if (v === undefined) continue;
+      const t = parseUtcTime(v);
+      if (!Number.isFinite(t)) throw new CliError(`--${k}: '${v}' is not a time`);
+      slice[k] = t;
+    }
+    const inp = simInputs(trace, demand, meanRps, slice);
+    const prepared = prepare(inp);
+    const tiers = tierArg === 'both' ? (['premium', 'eco'] as const) : ([tierArg] as ('eco' | 'premium')[]);
+    const outputs: Record<string, unknown> = {};
+    const tables: string[] = [];
+    let plotted: { run: ReturnType<typeof compare>; tier: string } | undefined;
+    for (const tier of tiers) {
+      const spec = defaultService({
+        tier,
+        variants,
+        meanRps,
+        budgetFraction: budget,
+        budgetWindow: window,
+        pue: num(a.pue, 'pue', 1.2),
+        embodiedGPerGpuHour: num(a.embodied, 'embodied', 0),
+        clusterGpus: num(a.gpus, 'gpus', Infinity),
+      });
+      const c = compare(spec, prepared, { oracle: !a['no-oracle'], compareForecast: true });
+      const s = summarise(c);
+      outputs[tier] = comparisonJson(c, s);
+      tables.push(formatComparison(`${tier} service, ${basename(a.trace)} (${inp.timesMs.length} steps)`, c, s));
+      if (!plotted || tier === 'eco') plotted = { run: c, tier };
+    }
+    if (a.plot && plotted) {
+      writeFileSync(
+        a.plot,
+        plotSvg({
+          title: `carbonscale simulate: ${basename(a.trace)}, ${plotted.tier} service`,
+          inp,
+          ours: plotted.run.runs.carbonscale!,
+          baseline: plotted.run.runs['demand-only']!,
+          variantNames: variants.map((v) => v.name),
+        }),
+      );
+    }
+    if (a.json)
+      console.log(JSON.stringify({ trace: basename(a.trace), steps: inp.timesMs.length, ...outputs }, null, 2));
+    else console.log(tables.join('\n\n'));
+    return 0;
+  } catch (e) {
+    console.error((e as Error).message);
+    return e instanceof CliError ? 2 : 1;
+  }
+}
