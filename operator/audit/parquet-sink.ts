@@ -41,6 +41,8 @@ export interface ParquetAuditSinkOptions {
   retentionDays?: number;
   /** Size cap of all Parquet files; the oldest days go first (default: none). */
   maxTotalBytes?: number;
+  /** Ids of at least this many of the newest stored rows per stream are loaded on open for dedup (default 20,000). */
+  dedupRowsOnOpen?: number;
   /** Retry/rotation timer period; 0 disables the timer (tests and benches drive the sink). Default 10 s. */
   tickMs?: number;
   logger?: winston.Logger;
@@ -126,6 +128,7 @@ export class ParquetAuditSink implements AuditSink {
   private incoming: Buffered[] = [];
   private readonly seen = new Map<string, true>();
   private readonly maxSeen = 500_000;
+  private readonly dedupRowsOnOpen: number;
   private dropped = 0;
   private unreportedDrops: string[] = [];
   private degraded = false;
@@ -160,6 +163,7 @@ export class ParquetAuditSink implements AuditSink {
         transports: [new winston.transports.Console()],
       });
     this.onHealthChange = options.onHealthChange;
+    this.dedupRowsOnOpen = options.dedupRowsOnOpen ?? 20_000;
     this.clusterId = options.clusterId ?? 'unknown';
     this.operatorVersion = options.operatorVersion ?? 'unknown';
     this.lastRotationBucket = Math.floor(this.now() / this.opts.rotateIntervalMs);
@@ -541,15 +545,19 @@ export class ParquetAuditSink implements AuditSink {
         touchedDays.add(dayOf(row[timeColumnOf(kind)] as number));
         if (row.stream_seq > fileHigh) st.pending.push(row); // else written to Parquet before the crash
       }
-      const newest = parts[kind].reduce<(typeof parts)[StreamKind][number] | undefined>(
-        (a, p) => (!a || p.lastSeq > a.lastSeq ? p : a),
-        undefined,
-      );
-      if (newest) {
-        touchedDays.add(newest.day);
-        // Ids of the newest file, so re-accounting the interval that was in flight at the crash is a no-op.
-        for (const r of (await readAuditFile(path.join(this.dir, newest.rel))).rows) this.remember(String(r.record_id));
+      // Ids of the newest files (at least dedupRowsOnOpen rows), so re-accounting the intervals that were in
+      // flight at the crash is a no-op even when a rotation split them across files.
+      const newestFirst = [...parts[kind]].sort((a, b) => b.lastSeq - a.lastSeq);
+      if (newestFirst[0]) touchedDays.add(newestFirst[0].day);
+      let loaded = 0;
+      const ids: string[] = [];
+      for (const p of newestFirst) {
+        if (loaded >= this.dedupRowsOnOpen) break;
+        const { rows } = await readAuditFile(path.join(this.dir, p.rel));
+        for (let i = rows.length - 1; i >= 0; i--) ids.push(String(rows[i]?.record_id));
+        loaded += rows.length;
       }
+      for (let i = ids.length - 1; i >= 0; i--) this.remember(ids[i] as string);
     }
     // A crash between rename and manifest update leaves a final file the manifest does not list yet.
     for (const day of touchedDays) {

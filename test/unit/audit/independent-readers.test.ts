@@ -58,7 +58,7 @@ function documentedColumns(stream: 'usage' | 'decision'): { name: string; type: 
   const rows: { name: string; type: string; nullable: boolean }[] = [];
   for (const line of rest) {
     if (line.startsWith('#')) break;
-    const m = /^\| `([a-z0-9_]+)` \| ([a-z0-9]+) \| (yes|no) \|/.exec(line);
+    const m = /^\|\s*`([a-z0-9_]+)`\s*\|\s*([a-z0-9]+)\s*\|\s*(yes|no)\s*\|/.exec(line);
     if (m) rows.push({ name: m[1] as string, type: m[2] as string, nullable: m[3] === 'yes' });
   }
   return rows;
