@@ -340,30 +340,32 @@ export class ParquetAuditSink implements AuditSink {
     this.onHealthChange?.(this.health(), 'recovered');
   }
 
+  /** Queues an audit_drop decision naming the dropped records, so the trail itself shows the gap. */
+  private queueDropReport(): void {
+    if (this.unreportedDrops.length === 0) return;
+    const ids = this.unreportedDrops;
+    this.unreportedDrops = [];
+    const t = this.now();
+    this.buffer.push({
+      kind: 'decision',
+      record: makeDecisionRecord({
+        timeMs: t,
+        clusterId: this.clusterId,
+        operatorVersion: this.operatorVersion,
+        namespace: '-',
+        name: '-',
+        uid: `audit-drop-${this.dropped}`, // unique per report: the record id must not repeat
+        kind: 'audit_drop',
+        before: {},
+        after: {},
+        reason: `${ids.length} audit record(s) were dropped while the audit directory refused writes (buffer bound ${this.opts.maxBuffered})`,
+        inputs: { dropped_record_ids: ids, dropped_total: this.dropped },
+      }),
+    });
+  }
+
   /** Journals every buffered record in one append + fsync; on failure they stay buffered, in order. */
   private async flushBuffer(): Promise<void> {
-    if (this.unreportedDrops.length > 0 && !this.degraded && this.buffer.length < this.opts.maxBuffered) {
-      // The trail itself records what was lost, so an auditor sees the gap.
-      const ids = this.unreportedDrops;
-      this.unreportedDrops = [];
-      const t = this.now();
-      this.buffer.push({
-        kind: 'decision',
-        record: makeDecisionRecord({
-          timeMs: t,
-          clusterId: this.clusterId,
-          operatorVersion: this.operatorVersion,
-          namespace: '-',
-          name: '-',
-          uid: '-',
-          kind: 'audit_drop',
-          before: {},
-          after: {},
-          reason: `${ids.length} audit record(s) were dropped while the audit directory refused writes (buffer bound ${this.opts.maxBuffered})`,
-          inputs: { dropped_record_ids: ids, dropped_total: this.dropped },
-        }),
-      });
-    }
     if (this.buffer.length === 0) return;
     const jf = journalPath(this.dir);
     const next: Record<StreamKind, { seq: number; hash: string }> = {
@@ -402,6 +404,10 @@ export class ParquetAuditSink implements AuditSink {
     this.pendingBytes += text.length;
     this.buffer = [];
     this.setRecovered();
+    if (this.unreportedDrops.length > 0) {
+      this.queueDropReport();
+      await this.flushBuffer();
+    }
   }
 
   private async maybeRotate(): Promise<void> {

@@ -1,0 +1,85 @@
+// Volume bench for the audit trail: simulates `--services` InferenceServices accounted every `--interval-s`
+// for `--days` days (default: 100 services, 60 s, 365 days = 52,560,000 usage rows) through the real
+// ParquetAuditSink (journal fsync per interval, hourly rotation on the simulated clock, manifests, hash chain).
+// Prints rows/s, Parquet bytes per row against the same rows as JSON lines, and RSS over time (peak must stay
+// flat: nothing is buffered beyond one rotation). Run by hand:
+//   node bench/audit-volume.ts [--services 100] [--days 365] [--interval-s 60] [--dir DIR] [--keep]
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import winston from 'winston';
+import { ParquetAuditSink } from '../operator/audit/parquet-sink.ts';
+import { computeUsageRecord } from '../operator/audit/usage.ts';
+import { usageInput, YEAR_START_MS } from '../test/fixtures/audit/usage-fixtures.ts';
+
+const { values } = parseArgs({
+  options: {
+    services: { type: 'string', default: '100' },
+    days: { type: 'string', default: '365' },
+    'interval-s': { type: 'string', default: '60' },
+    dir: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const services = Number(values.services);
+const days = Number(values.days);
+const intervalMs = Number(values['interval-s']) * 1000;
+const intervals = Math.round((days * 86_400_000) / intervalMs);
+const dir = values.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'audit-volume-')));
+
+async function parquetBytes(d: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  const base = path.join(d, 'kind=usage');
+  for (const day of await readdir(base)) {
+    for (const f of await readdir(path.join(base, day))) {
+      if (!f.endsWith('.parquet')) continue;
+      bytes += (await stat(path.join(base, day, f))).size;
+      files++;
+    }
+  }
+  return { bytes, files };
+}
+
+const mib = (b: number): string => (b / 1024 / 1024).toFixed(1);
+let now = YEAR_START_MS;
+const sink = await ParquetAuditSink.open(dir, { now: () => now, tickMs: 0, logger: winston.createLogger({ silent: true }) });
+console.log(`audit-volume: ${services} services × ${intervals} intervals of ${intervalMs / 1000} s = ${services * intervals} rows into ${dir}`);
+const t0 = performance.now();
+let rows = 0;
+let jsonBytes = 0;
+let peakRss = 0;
+const rssSamples: string[] = [];
+const reportEvery = Math.max(1, Math.floor(intervals / 10));
+for (let i = 0; i < intervals; i++) {
+  const recs = [];
+  for (let s = 0; s < services; s++) recs.push(computeUsageRecord(usageInput(s, i, intervalMs)));
+  now = recs[0]!.interval_end + 1000;
+  await Promise.all(recs.map((r) => sink.writeUsage(r)));
+  for (const r of recs) {
+    rows++;
+    // The same row as one JSON line: the record's columns plus the three chain columns the sink adds.
+    jsonBytes += JSON.stringify(r).length - 1 + `,"stream_seq":${rows},"prev_hash":"${'0'.repeat(64)}","row_hash":"${'0'.repeat(64)}"}\n`.length;
+  }
+  const rss = process.memoryUsage.rss();
+  if (rss > peakRss) peakRss = rss;
+  if ((i + 1) % reportEvery === 0) {
+    const s = (performance.now() - t0) / 1000;
+    rssSamples.push(`${Math.round(((i + 1) / intervals) * 100)}%:${mib(rss)}`);
+    console.log(`  ${rows} rows, ${s.toFixed(0)} s, ${(rows / s).toFixed(0)} rows/s, rss ${mib(rss)} MiB`);
+  }
+}
+await sink.close();
+const seconds = (performance.now() - t0) / 1000;
+const { bytes, files } = await parquetBytes(dir);
+const maxRss = process.resourceUsage().maxRSS * 1024;
+console.log(`rows                 ${rows}`);
+console.log(`wall                 ${seconds.toFixed(1)} s`);
+console.log(`rows/s               ${(rows / seconds).toFixed(0)}`);
+console.log(`parquet files        ${files} (usage)`);
+console.log(`parquet bytes/row    ${(bytes / rows).toFixed(1)}  (${mib(bytes)} MiB)`);
+console.log(`json lines bytes/row ${(jsonBytes / rows).toFixed(1)}  (${mib(jsonBytes)} MiB)`);
+console.log(`json / parquet       ${(jsonBytes / bytes).toFixed(1)}x`);
+console.log(`peak rss             ${mib(Math.max(peakRss, maxRss))} MiB (samples ${rssSamples.join(' ')})`);
+if (!values.keep && !values.dir) await rm(dir, { recursive: true, force: true });
