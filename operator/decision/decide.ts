@@ -79,7 +79,8 @@ export function decide(input: DecisionInput, now: number): Decision {
 
   // ---- carbon view: forecast (given or built) and whether this is a high-carbon hour
   const forecast = eco && !noSignal ? forecastFor(input, now, flags) : [];
-  const highCarbon = eco && !noSignal ? isHighCarbon(input, now, intensity, forecast) : false;
+  const highCarbon =
+    eco && !noSignal ? isHighCarbon(input, now, intensity, flags.fallbackForecast ? [] : forecast) : false;
   const relaxed = highCarbon && slo.relaxedLatencyP95Ms !== undefined;
   const sloFor = (useRelaxed: boolean): number =>
     useRelaxed && slo.relaxedLatencyP95Ms !== undefined ? slo.relaxedLatencyP95Ms : slo.latencyP95Ms;
@@ -127,7 +128,8 @@ export function decide(input: DecisionInput, now: number): Decision {
     }
     const slots = noSignal || candIdx < 0 ? [] : futureSlots(input, now, windowEnd, forecast, variants[candIdx]!);
     const safety = policy.budgetDemandSafety ?? DEFAULT_BUDGET_DEMAND_SAFETY;
-    allowed = budget.fraction * (servedTotal + w0 + safety * restWeight(slots)) - servedDegraded;
+    const rest = slots.length > 0 ? restWeight(slots) : restDemand(input, now, windowEnd);
+    allowed = budget.fraction * (servedTotal + w0 + safety * rest) - servedDegraded;
     const fitsBudget = allowed >= w0;
     if (!fitsBudget) flags.budgetExhausted = true;
 
@@ -267,6 +269,19 @@ function futureSlots(
   return out;
 }
 
+/** Requests expected from the end of this interval to the end of the window, hour by hour (no carbon needed). */
+function restDemand(input: DecisionInput, now: number, windowEnd: number): number {
+  const flat = input.demand.predictedRps ?? input.demand.currentRps;
+  const fc = input.demand.forecast;
+  let sum = 0;
+  for (let a = now + input.policy.intervalMs; a < windowEnd; a += MS_PER_HOUR) {
+    const b = Math.min(a + MS_PER_HOUR, windowEnd);
+    const rps = fc && fc.length > 0 ? (nearestDemand(fc, a) ?? flat) : flat;
+    sum += rps * ((b - a) / 1000);
+  }
+  return sum;
+}
+
 function nearestDemand(points: { timeMs: number; rps: number }[], t: number): number | undefined {
   let best: number | undefined;
   let bestGap = Infinity;
@@ -305,7 +320,8 @@ function forecastFor(input: DecisionInput, now: number, flags: DecisionFlags): I
   return given.concat(ext);
 }
 
-/** High-carbon hour: at or above the mean of the last 24 h of measurements (the next 24 h's median without them). */
+/** High-carbon hour: at or above the mean of the last 24 h of measurements; with under 12 of them, at or above the
+ *  median of a provider forecast for the next 24 h; with neither, not high-carbon (the strict ceiling holds). */
 function isHighCarbon(input: DecisionInput, now: number, I: number, forecast: IntensityPoint[]): boolean {
   const history = input.carbon.history ?? [];
   let sum = I;

@@ -49,7 +49,8 @@ export function buildFallbackForecast(
     const t = nowMs + k * stepMs;
     const lead = t - nowMs;
     let base: number | undefined;
-    if (lead <= DAY_MS) base = valueAt(history, t - DAY_MS, tol);
+    // A day back from t is at or after now only at lead = 24 h: that value is the current one, not history.
+    if (lead <= DAY_MS) base = t - DAY_MS >= nowMs ? nowGPerKWh : valueAt(history, t - DAY_MS, tol);
     else {
       // Reuse the forecast one day earlier (its index is k − DAY/step).
       const back = out[k - 1 - Math.round(DAY_MS / stepMs)];

@@ -17,8 +17,9 @@ import type { ServiceSpec } from './sim-types.ts';
 
 export const DEFAULT_ORACLE_UNITS = 600;
 
-/** The same high-carbon test decide() applies, on measured history (exact, since history is the trace). */
-export function highCarbonSteps(intensity: Float64Array, stepsPerDay: number): Uint8Array {
+/** The same high-carbon test decide() applies, on measured history (exact, since history is the trace), and for
+ *  the first steps on the trace's own forecast as the policy receives it (none: not high-carbon). */
+export function highCarbonSteps(intensity: Float64Array, stepsPerDay: number, forecast?: Float64Array): Uint8Array {
   const n = intensity.length;
   const out = new Uint8Array(n);
   for (let t = 0; t < n; t++) {
@@ -33,7 +34,7 @@ export function highCarbonSteps(intensity: Float64Array, stepsPerDay: number): U
     if (c >= 12) out[t] = I >= sum / c ? 1 : 0;
     else {
       const next: number[] = [];
-      for (let k = t + 1; k <= Math.min(n - 1, t + stepsPerDay); k++) next.push(intensity[k]!);
+      if (forecast) for (let k = t + 1; k <= Math.min(n - 1, t + stepsPerDay); k++) next.push(forecast[k]!);
       next.sort((a, b) => a - b);
       out[t] = next.length > 0 && I >= next[Math.floor(next.length / 2)]! ? 1 : 0;
     }
@@ -60,7 +61,7 @@ export function runOracle(spec: ServiceSpec, p: Prepared, units = DEFAULT_ORACLE
   const K = V > 1 ? units : 0;
   const B = K + 1;
   const S = V * D * B;
-  const high = highCarbonSteps(inp.intensity, p.stepsPerDay);
+  const high = highCarbonSteps(inp.intensity, p.stepsPerDay, inp.forecast);
   const relaxedMs = eco ? spec.slo.relaxedLatencyP95Ms : undefined;
 
   // Per-step costs and replicas for every variant.
@@ -106,7 +107,8 @@ export function runOracle(spec: ServiceSpec, p: Prepared, units = DEFAULT_ORACLE
   const back = new Uint8Array(S * T);
   // Per window start: for each (j, a) the budget level the best predecessor had.
   const collapseArg = new Map<number, Int32Array>();
-  cur[idx(0, D, 0)] = 0; // before the first step: full variant, free to switch
+  // Before the first step any variant may be the starting one, at no swap cost (as the online policies start).
+  for (let j = 0; j < V; j++) cur[idx(j, D, 0)] = 0;
   const src = new Float64Array(V * D);
   const srcB = new Int32Array(V * D);
   for (let t = 0; t < T; t++) {

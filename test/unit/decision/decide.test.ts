@@ -1,0 +1,175 @@
+import { expect } from 'chai';
+import { decide, DecisionInputError, type DecisionInput } from '../../../operator/decision/index.ts';
+import { baseInput, DAY, HOUR, series, SMALL, T0 } from './fixtures.ts';
+
+const flat24 = (v: number, from = T0) => series(from + HOUR, 24, () => v);
+const history = (v: number, now = T0) => series(now - DAY, 24, () => v);
+
+describe('decide(): premium', () => {
+  it('always runs the full variant, even in the dirtiest hour and when found degraded inside its dwell time', () => {
+    const d = decide(
+      baseInput({
+        tier: 'premium',
+        carbon: { nowGPerKWh: 900, forecast: flat24(100), history: history(100) },
+        state: {
+          variant: SMALL.name,
+          replicas: 10,
+          lastChangeMs: T0 - 10 * 60_000,
+          budget: { windowStartMs: T0, servedTotal: 0, servedDegraded: 0 },
+        },
+      }),
+      T0,
+    );
+    expect(d.variant).to.equal('full-13b');
+    expect(d.degraded).to.equal(false);
+    expect(d.flags.relaxedLatency).to.equal(false);
+    // 1 req/s × 1.1 headroom at ρ ≤ 0.5 with 0.0785 req/s per replica → 29 replicas.
+    expect(d.replicas).to.equal(29);
+    expect(d.reason).to.match(/premium/);
+  });
+
+  it('keeps a few surplus replicas inside the dead band and sheds a large surplus', () => {
+    const at = (replicas: number) =>
+      decide(
+        baseInput({
+          tier: 'premium',
+          state: { variant: 'full-13b', replicas, budget: { windowStartMs: T0, servedTotal: 0, servedDegraded: 0 } },
+        }),
+        T0,
+      ).replicas;
+    expect(at(30)).to.equal(30); // 29 needed ≥ 30 × 0.95
+    expect(at(40)).to.equal(29);
+    expect(at(10)).to.equal(29); // scale-ups are never delayed
+  });
+});
+
+describe('decide(): eco', () => {
+  it('degrades in the dirtiest hour of the day, and says why', () => {
+    const d = decide(baseInput({ carbon: { nowGPerKWh: 500, forecast: flat24(200), history: history(200) } }), T0);
+    expect(d.variant).to.equal('small-7b');
+    expect(d.degraded).to.equal(true);
+    expect(d.flags.relaxedLatency).to.equal(true);
+    expect(d.reason).to.match(/grid at 500 gCO2\/kWh, in the dirtiest 4% of the next 24 h/);
+    expect(d.reason).to.match(/switched full-13b → small-7b/);
+    expect(d.expectedEmissionsGPerHour).to.be.greaterThan(0);
+  });
+
+  it('saves the budget when dirtier hours are forecast later in the day', () => {
+    const fc = series(T0 + HOUR, 23, (i) => (i >= 10 && i < 16 ? 500 : 150));
+    const d = decide(baseInput({ carbon: { nowGPerKWh: 300, forecast: fc, history: history(200) } }), T0);
+    expect(d.variant).to.equal('full-13b');
+    expect(d.degraded).to.equal(false);
+  });
+
+  it('never degrades once the window’s budget is spent, and flags it', () => {
+    const now = T0 + 23 * HOUR;
+    const d = decide(
+      baseInput({
+        carbon: { nowGPerKWh: 800, forecast: flat24(100, now), history: history(100, now) },
+        state: { budget: { windowStartMs: T0, servedTotal: 82_800, servedDegraded: 0.2 * 82_800 } },
+      }),
+      now,
+    );
+    expect(d.variant).to.equal('full-13b');
+    expect(d.flags.budgetExhausted).to.equal(true);
+    expect(d.reason).to.match(/budget exhausted/);
+  });
+
+  it('starts a fresh budget when the window has rolled over', () => {
+    const now = T0 + DAY;
+    const d = decide(
+      baseInput({
+        carbon: { nowGPerKWh: 800, forecast: flat24(100, now), history: history(100, now) },
+        state: { budget: { windowStartMs: T0, servedTotal: 82_800, servedDegraded: 0.2 * 82_800 } },
+      }),
+      now,
+    );
+    expect(d.variant).to.equal('small-7b');
+  });
+
+  it('without a carbon signal runs the fallback variant and reports no emissions estimate', () => {
+    const none = decide(baseInput({ carbon: {} }), T0);
+    expect(none.variant).to.equal('full-13b');
+    expect(none.flags.noSignal).to.equal(true);
+    expect(none.expectedEmissionsGPerHour).to.equal(null);
+    expect(none.reason).to.match(/no carbon signal/);
+    const fb = decide(baseInput({ carbon: {}, policy: { ...baseInput().policy, fallbackVariant: 'small-7b' } }), T0);
+    expect(fb.variant).to.equal('small-7b');
+  });
+
+  it('builds a forecast from history when none is given', () => {
+    const d = decide(baseInput({ carbon: { nowGPerKWh: 500, history: history(200) } }), T0);
+    expect(d.flags.fallbackForecast).to.equal(true);
+    expect(d.reason).to.match(/forecast built from history/);
+  });
+
+  it('holds a variant for the minimum dwell time, then leaves it', () => {
+    const input = (lastChangeMs: number) =>
+      baseInput({
+        carbon: { nowGPerKWh: 100, forecast: flat24(400), history: history(300) },
+        state: {
+          variant: 'small-7b',
+          replicas: 20,
+          lastChangeMs,
+          budget: { windowStartMs: T0, servedTotal: 3600, servedDegraded: 3600 },
+        },
+      });
+    const held = decide(input(T0 - HOUR), T0 + 1);
+    expect(held.variant).to.equal('small-7b');
+    expect(held.reason).to.match(/dwell/);
+    expect(decide(input(T0 - 3 * HOUR), T0 + 1).variant).to.equal('full-13b');
+  });
+
+  it('never plans more GPUs than are schedulable, and flags the shortfall', () => {
+    const d = decide(
+      baseInput({ tier: 'premium', demand: { currentRps: 10, predictedRps: 12 }, clusterGpuHeadroom: 50 }),
+      T0,
+    );
+    expect(d.replicas).to.equal(50);
+    expect(d.flags.gpuLimited).to.equal(true);
+    expect(d.flags.sloAtRisk).to.equal(true);
+  });
+
+  it('under GPU scarcity lets eco serve everyone on the smaller variant when that fits', () => {
+    // Full needs 29 replicas for 1 req/s; the smaller variant 20. 24 GPUs fit only the smaller one.
+    const d = decide(
+      baseInput({ carbon: { nowGPerKWh: 100, forecast: flat24(400), history: history(300) }, clusterGpuHeadroom: 24 }),
+      T0,
+    );
+    expect(d.variant).to.equal('small-7b');
+    expect(d.replicas).to.be.at.most(24);
+    expect(d.reason).to.match(/not enough GPUs/);
+  });
+});
+
+describe('decide(): bad input names the field', () => {
+  const cases: [string, (i: DecisionInput) => void, string][] = [
+    ['no variants', (i) => (i.variants = []), 'variants'],
+    ['quality above 1', (i) => (i.variants = [{ ...i.variants[0]!, quality: 1.5 }]), 'variants[0].quality'],
+    [
+      'busy below idle',
+      (i) => (i.variants = [{ ...i.variants[0]!, powerBusyWatts: 10 }]),
+      'variants[0].powerBusyWatts',
+    ],
+    [
+      'budget above 1',
+      (i) => (i.slo = { ...i.slo, degradationBudget: { fraction: 2, window: 'day' } }),
+      'slo.degradationBudget.fraction',
+    ],
+    ['unknown current variant', (i) => (i.state = { ...i.state, variant: 'nope' }), 'state.variant'],
+    ['negative demand', (i) => (i.demand = { currentRps: -1 }), 'demand.currentRps'],
+    ['NaN intensity', (i) => (i.carbon = { nowGPerKWh: NaN }), 'carbon.nowGPerKWh'],
+    ['PUE below 1', (i) => (i.pue = 0.8), 'pue'],
+    ['unknown fallback', (i) => (i.policy = { ...i.policy, fallbackVariant: 'x' }), 'policy.fallbackVariant'],
+    ['bad tier', (i) => ((i as { tier: string }).tier = 'gold'), 'tier'],
+  ];
+  for (const [name, mutate, field] of cases) {
+    it(name, () => {
+      const input = baseInput();
+      mutate(input);
+      expect(() => decide(input, T0))
+        .to.throw(DecisionInputError)
+        .with.property('field', field);
+    });
+  }
+});
