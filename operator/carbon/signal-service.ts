@@ -80,6 +80,8 @@ interface Entry {
   forecastNote?: string;
   error?: CarbonProviderError;
   inflight?: Promise<void>;
+  /** The whole chain walk (primary, then fallbacks) in flight for this pair. */
+  chainInflight?: Promise<void>;
   lastLevel: FallbackLevel;
 }
 
@@ -206,7 +208,7 @@ export class CarbonSignalService {
   /** Polls every registered pair that is due, walking fallbacks where the primary has no fresh value. */
   async refresh(now: number = this.#deps.now()): Promise<void> {
     const due = [...this.#entries.values()].filter((e) => e.refs > 0 && e.nextDueMs <= now);
-    await Promise.all(due.map((e) => this.#pollChain(e, now)));
+    await Promise.all(due.map((e) => this.#sharedChain(e, now)));
     for (const e of this.#entries.values()) {
       if (e.refs === 0) continue;
       const s = this.get(e.source, e.region);
@@ -216,6 +218,25 @@ export class CarbonSignalService {
         this.#deps.onChange?.({ sourceName: e.source, region: e.region, from, signal: s });
       }
     }
+  }
+
+  /**
+   * The signal for a pair, polling first if it has never been polled or is due (e.g. a new InferenceService
+   * wants a value before the next tick). Concurrent callers wait for the same flight: one upstream call.
+   */
+  async ensure(sourceName: string, region: string): Promise<CarbonSignal> {
+    const e = this.#entries.get(key(sourceName, region)) ?? this.#newEntry(sourceName, region);
+    const now = this.#deps.now();
+    if (e.chainInflight) await e.chainInflight;
+    else if (!e.attempted || e.nextDueMs <= now) await this.#sharedChain(e, now);
+    return this.get(sourceName, region);
+  }
+
+  #sharedChain(e: Entry, now: number): Promise<void> {
+    e.chainInflight ??= this.#pollChain(e, now).finally(() => {
+      e.chainInflight = undefined;
+    });
+    return e.chainInflight;
   }
 
   async #pollChain(e: Entry, now: number): Promise<void> {

@@ -55,7 +55,7 @@ for (const c of [...HTTP_CASES, ...LOCAL_CASES]) {
           expect(f).to.equal(null);
           return;
         }
-        expect(f).to.be.an('array').that.is.not.empty;
+        expect(f).to.be.an('array').with.length.above(0);
         const pts = f!;
         for (const p of pts) {
           checkReading(p, c, c.region);
@@ -74,7 +74,7 @@ for (const c of [...HTTP_CASES, ...LOCAL_CASES]) {
         const from = Date.parse('2023-06-15T06:00:00Z');
         const to = Date.parse('2023-06-15T10:00:00Z');
         const h = await s.provider.history!(c.region, from, to);
-        expect(h).to.not.be.empty;
+        expect(h).to.have.length.above(0);
         for (const p of h) {
           checkReading(p, c, c.region);
           expect(p.timeMs).to.be.at.least(from).and.below(to);

@@ -103,7 +103,7 @@ describe('CarbonSignalService', () => {
     expect(s.available).to.equal(true);
     expect(s.reading!.valueGPerKWh).to.equal(csvValue('DE-LU_2023_hourly.csv', EM_DIRECT, clock.t));
     expect(s.ageMs).to.equal(20 * MIN);
-    expect(s.forecast).to.be.an('array').that.is.not.empty;
+    expect(s.forecast).to.be.an('array').with.length.above(0);
     expect(s.forecast![0]!.forecast).to.equal(true);
     expect(s.reason).to.match(/^Carbon signal from 'em': [\d.]+ gCO2eq\/kWh \(average, direct, measured\)/);
   });
@@ -207,6 +207,16 @@ describe('CarbonSignalService', () => {
     clock.advance(10 * MIN);
     await svc.refresh();
     expect(em.count('/v3/carbon-intensity/latest')).to.equal(2);
+  });
+
+  it('single flight: 1,000 concurrent ensure() calls share one upstream request and all see its value', async () => {
+    const signals = await Promise.all(Array.from({ length: 1000 }, () => svc.ensure('em', 'DE')));
+    expect(new Set(signals.map((s) => s.fallbackLevel))).to.deep.equal(new Set(['primary']));
+    expect(em.count('/v3/carbon-intensity/latest')).to.equal(1);
+    // Within the interval, ensure() answers from the cache.
+    clock.advance(MIN);
+    expect((await svc.ensure('em', 'DE')).fallbackLevel).to.equal('primary');
+    expect(em.count('/v3/carbon-intensity/latest')).to.equal(1);
   });
 
   it('a stale primary value is not used: it falls through to the next level', async () => {
