@@ -158,6 +158,10 @@ export function decide(input: DecisionInput, now: number): Decision {
         const stayH = Math.max(policy.minDwellMs, policy.intervalMs) / MS_PER_HOUR;
         const switchG = 2 * switchEmissionsG(policy.switchCostJoules, fullSize.replicas, input.pue, I);
         if ((fullRate - candRate) * stayH <= switchG) degrade = false;
+        // Enter only if the budget can pay for the whole dwell (within this window), so the budget never has to
+        // cut a dwell short.
+        const dwellInWindow = Math.min(Math.max(policy.minDwellMs, policy.intervalMs), windowEnd - now);
+        if (allowed < planRps * (dwellInWindow / 1000)) degrade = false;
       }
       if (degrade) targetIdx = candIdx;
       const total = restWeight(slots) + w0;
@@ -333,7 +337,8 @@ function isHighCarbon(input: DecisionInput, now: number, I: number, forecast: In
     sum += p.valueGPerKWh;
     n++;
   }
-  if (n >= 12) return I >= sum / n;
+  // Relative tolerance: a flat series must count as "at the mean" whatever the summation order.
+  if (n >= 12) return I >= (sum / n) * (1 - 1e-9);
   const next = forecast.filter((p) => p.timeMs <= now + DAY_MS).map((p) => p.valueGPerKWh);
   if (next.length === 0) return false;
   next.sort((a, b) => a - b);

@@ -3,7 +3,7 @@
 //   predicted = the same step one week earlier, scaled by the current level (current / the step before it a week
 //               earlier) — seasonal-naive on the weekly cycle; the daily cycle when less than a week is known;
 //   plan      = max(current, predicted): the rate replicas are sized for.
-// `preRoll` is the demand before the first step (the week before the trace starts), so the first week has history.
+// `preRoll` is the demand before the first step (the 8 days before the trace starts), so the weekly predictor works from step 0.
 // Nothing here looks at the step's actual demand.
 export interface DemandView {
   current: Float64Array;

@@ -9,6 +9,7 @@ import { replicasNeeded } from '../latency-model.ts';
 import type { DecisionInput, DemandPoint, IntensityPoint } from '../types.ts';
 import { demandView, type DemandView } from './demand-signal.ts';
 import { Ledger, type Metrics, type Timeline } from './ledger.ts';
+import { highCarbonSteps } from './high-carbon.ts';
 import type { ServiceSpec, SimInputs } from './sim-types.ts';
 
 export interface PolicyRun {
@@ -159,6 +160,9 @@ export function runThreshold(spec: ServiceSpec, p: Prepared): PolicyRun {
   const f = spec.tier === 'eco' ? (spec.slo.degradationBudget?.fraction ?? 0) : 0;
   const small = spec.variants.findIndex((v, i) => i > 0 && v.quality >= spec.slo.qualityFloor);
   const relaxedMs = spec.tier === 'eco' ? spec.slo.relaxedLatencyP95Ms : undefined;
+  // The relaxed ceiling is the SLO's allowance for high-carbon hours, defined once for every policy; the bands
+  // decide whether to use it.
+  const high = highCarbonSteps(inp.intensity, p.stepsPerDay, inp.forecast);
   let v = 0;
   let n = -1;
   let lastChange = -Infinity;
@@ -176,10 +180,13 @@ export function runThreshold(spec: ServiceSpec, p: Prepared): PolicyRun {
     const w0 = rps * (inp.stepMs / 1000);
     const b = ledger.budgetState;
     const budgetOk = f > 0 && b.servedDegraded + w0 <= f * (b.servedTotal + w0);
-    let want = small > 0 && spec.tier === 'eco' && I >= p80 && budgetOk ? small : 0;
+    // Entering must be affordable for the whole dwell at this rate, as for decide().
+    const wDwell = w0 * Math.max(1, Math.ceil(spec.policy.minDwellMs / inp.stepMs));
+    const enterOk = f > 0 && b.servedDegraded + wDwell <= f * (b.servedTotal + wDwell);
+    let want = small > 0 && spec.tier === 'eco' && I >= p80 && (v === 0 ? enterOk : budgetOk) ? small : 0;
     const canChange = now - lastChange >= spec.policy.minDwellMs;
     if (want !== v && !canChange && !(v !== 0 && !budgetOk)) want = v;
-    const relaxed = relaxedMs !== undefined && I >= p50;
+    const relaxed = relaxedMs !== undefined && I >= p50 && high[t] === 1;
     let target = sizeFor(spec, want, rps, relaxed ? relaxedMs : spec.slo.latencyP95Ms);
     if (want === v && n > target && target >= n * (1 - hyst)) target = n;
     if (want !== v && n >= 0) lastChange = now;

@@ -25,6 +25,6 @@ export interface SimInputs {
   forecast?: Float64Array;
   /** Actual demand per step, requests/s. */
   demandRps: Float64Array;
-  /** Demand over the week before the first step (same alignment and scale), so predictors start warm. */
+  /** Demand over the 8 days before the first step (same alignment and scale), so predictors start warm. */
   demandPreRollRps?: Float64Array;
 }

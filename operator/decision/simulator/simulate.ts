@@ -75,8 +75,9 @@ export function simInputs(
   );
   if (pts.length === 0) throw new Error('the selected time range holds no trace points');
   const timesMs = pts.map((p) => p.timeMs);
-  // Align the week before the trace too (the demand trace is tiled by weekday), then scale by the trace part only.
-  const preSteps = Math.round((7 * 86_400_000) / trace.stepMs);
+  // Align the 8 days before the trace too (a week and a step of history for the weekly predictor at step 0), then
+  // scale by the trace part only.
+  const preSteps = Math.round((8 * 86_400_000) / trace.stepMs);
   const all = Array.from({ length: preSteps }, (_, i) => timesMs[0]! - (preSteps - i) * trace.stepMs).concat(timesMs);
   const raw = demand === 'synthetic' ? syntheticDemand(all, 1) : alignDemand(demand, all, 1);
   let sum = 0;
