@@ -3,7 +3,7 @@
 // Values are location-based averages in gCO2eq/kWh; `isEstimated` is the provider's own flag.
 import type { HttpOptions } from './http-client.ts';
 import { getJson } from './http-client.ts';
-import { arrayField, field, intensity, isObject, timestamp } from './payload.ts';
+import { arrayField, intensity, isObject, timestamp } from './payload.ts';
 import { CarbonProviderError } from './provider-error.ts';
 import type { Secret } from './secret.ts';
 import type { CarbonProvider, CarbonReading, EmissionBasis } from './types.ts';
@@ -48,8 +48,8 @@ export class ElectricityMapsProvider implements CarbonProvider {
   }
 
   #reading(item: unknown, region: string, what: string, path: string, forecast: boolean): CarbonReading {
-    const obj = isObject(item) ? item : {};
     if (!isObject(item)) throw new CarbonProviderError('malformed', `${what}: ${path}: expected an object`);
+    const obj = item;
     const type = obj.emissionFactorType;
     if (type !== undefined && type !== this.#o.emissionFactorType)
       throw new CarbonProviderError(
@@ -102,7 +102,6 @@ export class ElectricityMapsProvider implements CarbonProvider {
   /** The last 24 hours, hourly (`carbon-intensity/history`). */
   async recent(region: string, signal?: AbortSignal): Promise<CarbonReading[]> {
     const { body, what } = await this.#get('carbon-intensity/history', region, {}, signal);
-    void field(body, 'history', what, '$');
     return arrayField(body, 'history', what, '$').map((it, i) =>
       this.#reading(it, region, what, `$.history[${i}]`, false),
     );

@@ -4,7 +4,7 @@ export { LBS_PER_MWH_TO_G_PER_KWH } from './types.ts';
 export type { CarbonErrorReason } from './provider-error.ts';
 export { CarbonProviderError } from './provider-error.ts';
 export type { Credentials } from './secret.ts';
-export { Secret } from './secret.ts';
+export { Secret, credentialsFromEnv } from './secret.ts';
 export type { CarbonSourceSpec, ProviderKind, SecretKeyRef, EnvCredentialRef, FailSafe, TraceSpec } from './config.ts';
 export { validateCarbonSourceSpec, embeddedDefaultSpec, PROVIDER_KINDS, DEFAULTS } from './config.ts';
 export type { ProviderDeps } from './create-provider.ts';

@@ -52,3 +52,24 @@ export function wrapCredentials(c: Credentials | undefined): SecretCredentials {
   if (password) out.password = password;
   return out;
 }
+
+/**
+ * Credentials named by `credentialsFromEnv` (environment variable names), read from the given environment.
+ * A named variable that is unset or empty is an error naming the variable (never its value).
+ */
+export function credentialsFromEnv(
+  ref: { apiKey?: string; username?: string; password?: string },
+  env: Record<string, string | undefined>,
+): { credentials: SecretCredentials; errors: string[] } {
+  const credentials: SecretCredentials = {};
+  const errors: string[] = [];
+  for (const k of ['apiKey', 'username', 'password'] as const) {
+    const name = ref[k];
+    if (name === undefined) continue;
+    const v = env[name];
+    if (v === undefined || v === '')
+      errors.push(`spec.credentialsFromEnv.${k}: environment variable ${name} is not set`);
+    else credentials[k] = new Secret(v);
+  }
+  return { credentials, errors };
+}
