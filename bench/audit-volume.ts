@@ -44,8 +44,14 @@ async function parquetBytes(d: string): Promise<{ bytes: number; files: number }
 
 const mib = (b: number): string => (b / 1024 / 1024).toFixed(1);
 let now = YEAR_START_MS;
-const sink = await ParquetAuditSink.open(dir, { now: () => now, tickMs: 0, logger: winston.createLogger({ silent: true }) });
-console.log(`audit-volume: ${services} services × ${intervals} intervals of ${intervalMs / 1000} s = ${services * intervals} rows into ${dir}`);
+const sink = await ParquetAuditSink.open(dir, {
+  now: () => now,
+  tickMs: 0,
+  logger: winston.createLogger({ silent: true }),
+});
+console.log(
+  `audit-volume: ${services} services × ${intervals} intervals of ${intervalMs / 1000} s = ${services * intervals} rows into ${dir}`,
+);
 const t0 = performance.now();
 let rows = 0;
 let jsonBytes = 0;
@@ -60,14 +66,20 @@ for (let i = 0; i < intervals; i++) {
   for (const r of recs) {
     rows++;
     // The same row as one JSON line: the record's columns plus the three chain columns the sink adds.
-    jsonBytes += JSON.stringify(r).length - 1 + `,"stream_seq":${rows},"prev_hash":"${'0'.repeat(64)}","row_hash":"${'0'.repeat(64)}"}\n`.length;
+    jsonBytes +=
+      JSON.stringify(r).length -
+      1 +
+      `,"stream_seq":${rows},"prev_hash":"${'0'.repeat(64)}","row_hash":"${'0'.repeat(64)}"}\n`.length;
   }
   const rss = process.memoryUsage.rss();
   if (rss > peakRss) peakRss = rss;
   if ((i + 1) % reportEvery === 0) {
     const s = (performance.now() - t0) / 1000;
     rssSamples.push(`${Math.round(((i + 1) / intervals) * 100)}%:${mib(rss)}`);
-    console.log(`  ${rows} rows, ${s.toFixed(0)} s, ${(rows / s).toFixed(0)} rows/s, rss ${mib(rss)} MiB`);
+    const heap = process.memoryUsage().heapUsed;
+    console.log(
+      `  ${rows} rows, ${s.toFixed(0)} s, ${(rows / s).toFixed(0)} rows/s, rss ${mib(rss)} MiB, heap used ${mib(heap)} MiB`,
+    );
   }
 }
 await sink.close();

@@ -41,6 +41,8 @@ export interface ParquetAuditSinkOptions {
   retentionDays?: number;
   /** Size cap of all Parquet files; the oldest days go first (default: none). */
   maxTotalBytes?: number;
+  /** Record ids remembered for idempotent replay (default 100,000: 16 h of 100 services at 60 s). */
+  dedupWindow?: number;
   /** Ids of at least this many of the newest stored rows per stream are loaded on open for dedup (default 20,000). */
   dedupRowsOnOpen?: number;
   /** Retry/rotation timer period; 0 disables the timer (tests and benches drive the sink). Default 10 s. */
@@ -127,7 +129,7 @@ export class ParquetAuditSink implements AuditSink {
   private buffer: Buffered[] = [];
   private incoming: Buffered[] = [];
   private readonly seen = new Map<string, true>();
-  private readonly maxSeen = 500_000;
+  private readonly maxSeen: number;
   private readonly dedupRowsOnOpen: number;
   private dropped = 0;
   private unreportedDrops: string[] = [];
@@ -164,6 +166,7 @@ export class ParquetAuditSink implements AuditSink {
       });
     this.onHealthChange = options.onHealthChange;
     this.dedupRowsOnOpen = options.dedupRowsOnOpen ?? 20_000;
+    this.maxSeen = Math.max(options.dedupWindow ?? 100_000, this.dedupRowsOnOpen);
     this.clusterId = options.clusterId ?? 'unknown';
     this.operatorVersion = options.operatorVersion ?? 'unknown';
     this.lastRotationBucket = Math.floor(this.now() / this.opts.rotateIntervalMs);
