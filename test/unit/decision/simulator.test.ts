@@ -14,10 +14,12 @@ import {
 } from '../../../operator/decision/simulator/policies.ts';
 import {
   compare,
+  type Comparison,
   defaultService,
   prepare,
   simInputs,
   summarise,
+  type Summary,
 } from '../../../operator/decision/simulator/simulate.ts';
 
 const root = new URL('../../../', import.meta.url);
@@ -27,11 +29,16 @@ const demand = parseDemandTrace(read('data/demand/azure2024_conv_hourly.csv'), '
 
 describe('simulator on the DACF Germany trace (real day-ahead forecast), eco budget 20%/day', function () {
   this.timeout(60_000);
-  const trace = parseCarbonTrace(read('data/carbon/DE_carbon_from_src_prod_forecasts_direct.csv'), 'DE');
-  const prepared = prepare(simInputs(trace, demand, 1));
-  const eco = compare(defaultService({ tier: 'eco', variants, meanRps: 1 }), prepared, { compareForecast: true });
-  const premium = compare(defaultService({ tier: 'premium', variants, meanRps: 1 }), prepared, { oracle: false });
-  const s = summarise(eco);
+  let eco: Comparison;
+  let premium: Comparison;
+  let s: Summary;
+  before(() => {
+    const trace = parseCarbonTrace(read('data/carbon/DE_carbon_from_src_prod_forecasts_direct.csv'), 'DE');
+    const prepared = prepare(simInputs(trace, demand, 1));
+    eco = compare(defaultService({ tier: 'eco', variants, meanRps: 1 }), prepared, { compareForecast: true });
+    premium = compare(defaultService({ tier: 'premium', variants, meanRps: 1 }), prepared, { oracle: false });
+    s = summarise(eco);
+  });
 
   it('eco saves more than demand-only autoscaling (b) and the threshold policy (c)', () => {
     expect(s.savingVs['demand-only']).to.be.greaterThan(0);
