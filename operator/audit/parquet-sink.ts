@@ -21,7 +21,7 @@ import {
 } from './layout.ts';
 import { addToManifest, readManifest, type ManifestEntry } from './manifest.ts';
 import { readAuditFile, sha256File, writeParquetAtomically } from './parquet-file.ts';
-import { GENESIS_HASH, rowHash, STREAMS, timeColumnOf, type StreamKind } from './schema.ts';
+import { GENESIS_HASH, rowHash, STREAMS, timeColumnOf, validateRecord, type StreamKind } from './schema.ts';
 import { chainRow, type AuditHealth, type AuditSink, type ChainedRow } from './sink.ts';
 import type { UsageRecord } from './usage.ts';
 
@@ -226,7 +226,7 @@ export class ParquetAuditSink implements AuditSink {
 
   health(): AuditHealth {
     const h: AuditHealth = {
-      ok: !this.degraded && this.dropped === 0,
+      ok: !this.degraded,
       buffered: this.buffer.length,
       dropped: this.dropped,
     };
@@ -273,8 +273,10 @@ export class ParquetAuditSink implements AuditSink {
 
   private write(kind: StreamKind, record: UsageRecord | DecisionRecord): Promise<void> {
     if (this.closed) return Promise.reject(new Error('audit sink is closed'));
-    if (typeof record?.record_id !== 'string' || record.record_id === '') {
-      return Promise.reject(new Error('audit record: record_id must be a non-empty string'));
+    try {
+      validateRecord(kind, record);
+    } catch (err) {
+      return Promise.reject(err);
     }
     if (this.seen.has(record.record_id)) return Promise.resolve();
     this.remember(record.record_id);

@@ -2,6 +2,7 @@
 // checks and the column table in docs/audit.md (a test compares the doc with this list) all come from here.
 import { createHash } from 'node:crypto';
 import { METHODOLOGY_VERSION, SCHEMA_VERSION } from './usage.ts';
+import { AuditInputError } from './validate.ts';
 
 export type ColumnType = 'string' | 'double' | 'int32' | 'int64' | 'bool' | 'timestamp';
 export type StreamKind = 'usage' | 'decision';
@@ -215,4 +216,35 @@ export function canonicalRow(kind: StreamKind, row: Row): string {
 
 export function rowHash(kind: StreamKind, row: Row): string {
   return createHash('sha256').update(canonicalRow(kind, row), 'utf8').digest('hex');
+}
+
+const CHAIN_NAMES = new Set(CHAIN_COLUMNS.map((col) => col.name));
+
+/**
+ * Checks a record against its stream's columns before it is stored: a NaN or a missing value would otherwise
+ * corrupt an auditor's sums or break the journal's JSON round trip. Throws AuditInputError naming the column.
+ */
+export function validateRecord(kind: StreamKind, record: object): void {
+  const r = record as Record<string, unknown>;
+  for (const col of columnsOf(kind)) {
+    if (CHAIN_NAMES.has(col.name)) continue;
+    const v = r[col.name];
+    if (v === null || v === undefined) {
+      if (!col.nullable) throw new AuditInputError(col.name, 'is required');
+      continue;
+    }
+    const ok =
+      col.type === 'string'
+        ? typeof v === 'string'
+        : col.type === 'bool'
+          ? typeof v === 'boolean'
+          : col.type === 'double'
+            ? typeof v === 'number' && Number.isFinite(v)
+            : typeof v === 'number' && Number.isSafeInteger(v) && (col.type !== 'int32' || Math.abs(v) <= 0x7fffffff);
+    if (!ok)
+      throw new AuditInputError(
+        col.name,
+        `must be ${col.type === 'timestamp' ? 'an integer ms timestamp' : `a valid ${col.type}`} (got ${String(v)})`,
+      );
+  }
 }

@@ -1,11 +1,11 @@
 // The audit sink contract the reconciler writes to, and the in-memory implementation (tests, observe mode).
 // Both implementations pass the same contract suite (test/unit/audit/sink-contract.ts).
 import type { DecisionRecord } from './decision.ts';
-import { GENESIS_HASH, rowHash, type Row, type StreamKind } from './schema.ts';
+import { GENESIS_HASH, rowHash, validateRecord, type Row, type StreamKind } from './schema.ts';
 import type { UsageRecord } from './usage.ts';
 
 export interface AuditHealth {
-  /** false while records cannot be made durable (disk full, read-only) or were dropped. */
+  /** false while records cannot be made durable (disk full, read-only). */
   ok: boolean;
   /** Records held in memory, not yet durable. */
   buffered: number;
@@ -61,6 +61,7 @@ export class MemoryAuditSink implements AuditSink {
 
   private append(kind: StreamKind, r: UsageRecord | DecisionRecord): void {
     if (this.closed) throw new Error('audit sink is closed');
+    validateRecord(kind, r);
     if (this.seen.has(r.record_id)) return;
     this.seen.add(r.record_id);
     const list = this.rows[kind];

@@ -2,6 +2,8 @@
 import { expect } from 'chai';
 import { GENESIS_HASH, rowHash, type Row, type StreamKind } from '../../../operator/audit/schema.ts';
 import type { AuditSink } from '../../../operator/audit/sink.ts';
+import type { UsageRecord } from '../../../operator/audit/usage.ts';
+import { AuditInputError } from '../../../operator/audit/validate.ts';
 import { decisionRecord, usageRecord } from '../../fixtures/audit/usage-fixtures.ts';
 
 export interface SinkUnderTest {
@@ -57,6 +59,28 @@ export function sinkContract(name: string, make: () => Promise<SinkUnderTest>): 
         });
       }
       expect(rows.usage).to.have.length(12);
+    });
+
+    it('rejects an invalid record with an error naming the column, and stores nothing for it', async () => {
+      const bad = { ...usageRecord(0, 0), energy_it_kwh: Number.NaN };
+      let err: unknown;
+      try {
+        await t.sink.writeUsage(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(AuditInputError).with.property('field', 'energy_it_kwh');
+      const missing = { ...usageRecord(0, 1), namespace: undefined } as unknown as UsageRecord;
+      err = undefined;
+      try {
+        await t.sink.writeUsage(missing);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(AuditInputError).with.property('field', 'namespace');
+      await t.sink.writeUsage(usageRecord(0, 2));
+      const rows = await t.readBack();
+      expect(rows.usage.map((r) => r.record_id)).to.deep.equal([usageRecord(0, 2).record_id]);
     });
 
     it('reports healthy and rejects writes after close', async () => {
