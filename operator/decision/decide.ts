@@ -287,9 +287,19 @@ function restDemand(input: DecisionInput, now: number, windowEnd: number): numbe
 }
 
 function nearestDemand(points: { timeMs: number; rps: number }[], t: number): number | undefined {
+  // Ascending points (as the caller supplies them): binary search for the neighbours of t.
+  let lo = 0;
+  let hi = points.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid]!.timeMs < t) lo = mid + 1;
+    else hi = mid;
+  }
   let best: number | undefined;
   let bestGap = Infinity;
-  for (const p of points) {
+  for (const k of [lo - 1, lo]) {
+    const p = points[k];
+    if (!p) continue;
     const g = Math.abs(p.timeMs - t);
     if (g < bestGap) {
       bestGap = g;

@@ -58,7 +58,8 @@ export interface DemandSignal {
   currentRps: number;
   /** Short-term prediction for the coming interval, requests/s. */
   predictedRps?: number;
-  /** Optional longer prediction (the rest of the budget window); without it the policy assumes a flat rate. */
+  /** Optional longer prediction (the rest of the budget window), ascending in time; without it the policy assumes a
+   *  flat rate. */
   forecast?: DemandPoint[];
 }
 

@@ -60,6 +60,8 @@ export function runCarbonscale(spec: ServiceSpec, p: Prepared, opts: Carbonscale
   const index = new Map(spec.variants.map((v, i) => [v.name, i]));
   const useFc = opts.useForecast !== false && p.forecastPoints !== undefined;
   const day = p.stepsPerDay;
+  // Demand is predicted as far as the budget window reaches (a day, or a week).
+  const horizon = spec.slo.degradationBudget?.window === 'week' ? 7 * day : day;
   let variant: string | undefined;
   let replicas: number | undefined;
   let lastChangeMs: number | undefined;
@@ -83,7 +85,7 @@ export function runCarbonscale(spec: ServiceSpec, p: Prepared, opts: Carbonscale
       demand: {
         currentRps: view.current[t]!,
         predictedRps: view.predicted[t]!,
-        forecast: demandForecast(p, t),
+        forecast: demandForecast(p, t, horizon),
       },
       state: {
         ...(variant !== undefined ? { variant } : {}),
@@ -102,13 +104,13 @@ export function runCarbonscale(spec: ServiceSpec, p: Prepared, opts: Carbonscale
   return { metrics: ledger.finish(), timeline: ledger.timeline };
 }
 
-/** The rest of the day's demand as the policy can know it: a week earlier, scaled to the current level. */
-function demandForecast(p: Prepared, t: number): DemandPoint[] {
+/** The rest of the budget window's demand as the policy can know it: a week earlier, scaled to the current level. */
+function demandForecast(p: Prepared, t: number, horizonSteps: number): DemandPoint[] {
   const { inp, view, weekAgo } = p;
   const ref = t > 0 ? weekAgo[t - 1]! : NaN;
   const scale = Number.isFinite(ref) && ref > 0 ? view.current[t]! / ref : 1;
   const out: DemandPoint[] = [];
-  const end = Math.min(inp.timesMs.length, t + p.stepsPerDay);
+  const end = Math.min(inp.timesMs.length, t + horizonSteps);
   for (let k = t + 1; k < end; k++) {
     const w = weekAgo[k]!;
     if (!Number.isFinite(w)) break;
