@@ -1,6 +1,7 @@
 // The carbonscale policy: carbon intensity, demand and SLOs in; a variant, a replica count and the reason out.
 // Pure and deterministic: no I/O, no clock (the caller passes `now`), no randomness. docs/policy.md explains every
 // rule; the comments here say why each step is where it is.
+import { budgetWindowMs } from './budget-window.ts';
 import { validateDecisionInput } from './decision-input-error.ts';
 import { emissionsRateGPerHour, MS_PER_HOUR, servicePowerWatts, switchEmissionsG } from './energy-model.ts';
 import { buildFallbackForecast, DAY_MS } from './fallback-forecast.ts';
@@ -9,7 +10,6 @@ import type { Decision, DecisionFlags, DecisionInput, IntensityPoint, VariantPro
 
 export const DEFAULT_HEADROOM = 0.1;
 export const DEFAULT_BUDGET_DEMAND_SAFETY = 0.8;
-const WEEK_MS = 7 * DAY_MS;
 
 interface Slot {
   /** Requests the slot is expected to carry. */
@@ -24,11 +24,6 @@ interface Sizing {
   wanted: number;
   gpuLimited: boolean;
   specLimited: boolean;
-}
-
-/** Window length of a degradation budget, ms. */
-export function budgetWindowMs(window: 'day' | 'week'): number {
-  return window === 'day' ? DAY_MS : WEEK_MS;
 }
 
 export function decide(input: DecisionInput, now: number): Decision {

@@ -1,5 +1,6 @@
 // Public face of the decision package: the pure policy and the models the controller and the audit reuse.
-export { decide, budgetWindowMs, DEFAULT_HEADROOM, DEFAULT_BUDGET_DEMAND_SAFETY } from './decide.ts';
+export { decide, DEFAULT_HEADROOM, DEFAULT_BUDGET_DEMAND_SAFETY } from './decide.ts';
+export { budgetWindowMs, windowStartFor } from './budget-window.ts';
 export { DecisionInputError, validateDecisionInput } from './decision-input-error.ts';
 export {
   replicaPowerWatts,

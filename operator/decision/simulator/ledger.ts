@@ -1,7 +1,7 @@
 // The accounting every simulated policy goes through, so that all of them are measured the same way: emissions
 // (operational at the trace's actual intensity × PUE, embodied per GPU-hour, variant swaps), energy, requests,
 // quality-weighted requests, the degradation budget per window, switches and minutes in SLO violation.
-import { budgetWindowMs } from '../decide.ts';
+import { windowStartFor } from '../budget-window.ts';
 import { energyKWh, operationalEmissionsGPerHour, servicePowerWatts, switchEmissionsG } from '../energy-model.ts';
 import { sloCapacityRps } from '../latency-model.ts';
 import type { ServiceSpec, SimInputs } from './sim-types.ts';
@@ -36,13 +36,7 @@ export interface Timeline {
   relaxed: Uint8Array;
 }
 
-/** Start of the budget window holding `t`: UTC midnight, or Monday 00:00 UTC for weekly windows. */
-export function windowStartFor(t: number, window: 'day' | 'week'): number {
-  const w = budgetWindowMs(window);
-  // Epoch day 0 was a Thursday; Monday-aligned weeks start 3 days earlier.
-  const shift = window === 'week' ? 3 * 86_400_000 : 0;
-  return Math.floor((t + shift) / w) * w - shift;
-}
+export { windowStartFor };
 
 export class Ledger {
   readonly m: Metrics;

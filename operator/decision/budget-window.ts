@@ -1,0 +1,16 @@
+// Degradation-budget windows: a UTC day, or a week starting Monday 00:00 UTC. The controller resets
+// `state.budget` at `windowStartFor(now)`; decide() also rolls a stale window forward by whole windows.
+const DAY = 86_400_000;
+
+/** Window length, ms. */
+export function budgetWindowMs(window: 'day' | 'week'): number {
+  return window === 'day' ? DAY : 7 * DAY;
+}
+
+/** Start of the window holding `t` (ms since epoch): UTC midnight, or Monday 00:00 UTC for weekly windows. */
+export function windowStartFor(t: number, window: 'day' | 'week'): number {
+  const w = budgetWindowMs(window);
+  // Epoch day 0 was a Thursday; Monday-aligned weeks start 3 days earlier.
+  const shift = window === 'week' ? 3 * DAY : 0;
+  return Math.floor((t + shift) / w) * w - shift;
+}
