@@ -102,6 +102,7 @@ export function decide(input: DecisionInput, now: number): Decision {
 
   // ---- choose the variant
   let targetIdx = 0;
+  let gpuForced = false;
   let allowed = 0;
   let cutoffShare: number | undefined;
   if (eco && degradedIdx.length > 0 && budget && budget.fraction > 0) {
@@ -139,6 +140,7 @@ export function decide(input: DecisionInput, now: number): Decision {
       const fitting = degradedIdx.find((i) => !size(variants[i]!, sloFor(relaxed), planRps).gpuLimited);
       if (fitting !== undefined) {
         targetIdx = fitting;
+        gpuForced = true;
         notes.push('not enough GPUs for the full variant at this demand');
       }
     } else if (fitsBudget && candIdx > 0 && candRate < fullRate) {
@@ -171,9 +173,15 @@ export function decide(input: DecisionInput, now: number): Decision {
       }
     }
   }
-  // One step per interval along the variant list (full → next smaller → …), except leaving degraded for full.
-  if (targetIdx > curIdx + 1 && curIdx !== 0) targetIdx = curIdx + 1;
-  if (targetIdx > 0 && curIdx > 0 && targetIdx < curIdx - 1) targetIdx = curIdx - 1;
+  // One step per interval along the eligible variants (full → next smaller eligible → …): a swap costs a rolling
+  // restart, so big moves are spread over intervals. Returning to full is one step; GPU scarcity may jump.
+  if (eco && !gpuForced && targetIdx !== 0 && targetIdx !== curIdx) {
+    const between =
+      targetIdx > curIdx
+        ? degradedIdx.filter((i) => i > curIdx && i <= targetIdx)
+        : degradedIdx.filter((i) => i < curIdx && i >= targetIdx);
+    if (between.length > 0) targetIdx = targetIdx > curIdx ? between[0]! : between[between.length - 1]!;
+  }
   if (!eco) targetIdx = 0;
 
   // ---- size the replicas

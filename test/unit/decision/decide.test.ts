@@ -142,6 +142,31 @@ describe('decide(): eco', () => {
   });
 });
 
+describe('decide(): three variants', () => {
+  const MID = { ...SMALL, name: 'mid-10b', quality: 0.99, capacityRps: 0.085, powerBusyWatts: 175 };
+  const three = (variant: string | undefined, floor = 0.95) =>
+    baseInput({
+      variants: [baseInput().variants[0]!, MID, SMALL],
+      slo: { ...baseInput().slo, qualityFloor: floor },
+      carbon: { nowGPerKWh: 600, forecast: flat24(150), history: history(150) },
+      state: {
+        ...(variant ? { variant, replicas: 25, lastChangeMs: T0 - 3 * HOUR } : {}),
+        budget: { windowStartMs: T0, servedTotal: 0, servedDegraded: 0 },
+      },
+    });
+
+  it('moves one step per interval toward the cheapest eligible variant', () => {
+    expect(decide(three('full-13b'), T0).variant).to.equal('mid-10b');
+    expect(decide(three('mid-10b'), T0).variant).to.equal('small-7b');
+  });
+
+  it('skips variants below the quality floor', () => {
+    // Floor 0.98 leaves only the mid variant eligible.
+    expect(decide(three('full-13b', 0.98), T0).variant).to.equal('mid-10b');
+    expect(decide(three('mid-10b', 0.98), T0).variant).to.equal('mid-10b');
+  });
+});
+
 describe('decide(): bad input names the field', () => {
   const cases: [string, (i: DecisionInput) => void, string][] = [
     ['no variants', (i) => (i.variants = []), 'variants'],
