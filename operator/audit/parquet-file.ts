@@ -16,6 +16,12 @@ const PARQUET_TYPE: Record<ColumnSpec['type'], string> = {
   timestamp: 'TIMESTAMP_MILLIS',
 };
 
+/**
+ * Rows per row group at most: parquetjs shreds and encodes a whole row group in memory. An hourly file of 100
+ * services (6,000 rows) is one row group, which compresses best; larger files are split.
+ */
+const ROW_GROUP_ROWS = 20_000;
+
 const schemaCache = new Map<StreamKind, parquet.ParquetSchema>();
 
 export function parquetSchemaOf(kind: StreamKind): parquet.ParquetSchema {
@@ -44,7 +50,7 @@ export async function writeParquetAtomically(
   await fs.probeWritable(path.dirname(tmpPath));
   const writer = await parquet.ParquetWriter.openFile(parquetSchemaOf(kind), tmpPath, {
     useDataPageV2: false,
-    rowGroupSize: Math.max(1, rows.length),
+    rowGroupSize: Math.max(1, Math.min(rows.length, ROW_GROUP_ROWS)),
   });
   for (const [k, v] of Object.entries(fileMetadata(kind))) writer.setMetadata(k, v);
   try {

@@ -12,14 +12,21 @@ import { usageRecord } from '../../fixtures/audit/usage-fixtures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const INTERVAL = 15 * 60_000;
+const HOUR = 3_600_000;
 const silent = winston.createLogger({ silent: true });
 
-async function writeDays(dir: string, days: number, services: number, opts: object = {}): Promise<UsageRecord[]> {
+async function writeDays(
+  dir: string,
+  days: number,
+  services: number,
+  opts: object = {},
+  interval = INTERVAL,
+): Promise<UsageRecord[]> {
   let now = 0;
   const sink = await ParquetAuditSink.open(dir, { now: () => now, tickMs: 0, logger: silent, ...opts });
   const all: UsageRecord[] = [];
-  for (let i = 0; i < (days * 86_400_000) / INTERVAL; i++) {
-    const recs = Array.from({ length: services }, (_, s) => usageRecord(s, i, INTERVAL));
+  for (let i = 0; i < (days * 86_400_000) / interval; i++) {
+    const recs = Array.from({ length: services }, (_, s) => usageRecord(s, i, interval));
     now = recs[0]!.interval_end + 1000;
     await Promise.all(recs.map((r) => sink.writeUsage(r)));
     all.push(...recs);
@@ -136,7 +143,7 @@ describe('audit retention', function () {
   });
 
   it('deletes days past retentionDays, leaves an anchor, and the kept chain still verifies', async () => {
-    await writeDays(dir, 5, 2, { retentionDays: 2 });
+    await writeDays(dir, 5, 2, { retentionDays: 2, rotateIntervalMs: 6 * HOUR }, HOUR);
     const days = (await readdir(path.join(dir, 'kind=usage'))).sort();
     expect(days[0]! >= 'dt=2023-01-03').to.equal(true);
     expect(days[days.length - 1]).to.equal('dt=2023-01-05');
@@ -147,11 +154,11 @@ describe('audit retention', function () {
     expect(anchors.length).to.be.at.least(2);
     const v = await verifyAuditDir(dir);
     expect(v.problems).to.deep.equal([]);
-    expect(v.rows.usage).to.equal(days.length * 96 * 2);
+    expect(v.rows.usage).to.equal(days.length * 24 * 2);
   });
 
   it('deletes the oldest days beyond the size cap', async () => {
-    await writeDays(dir, 4, 2, { maxTotalBytes: 1 }); // everything but today and pending days is over the cap
+    await writeDays(dir, 4, 2, { maxTotalBytes: 1, rotateIntervalMs: 6 * HOUR }, HOUR); // everything but today and pending days is over the cap
     const days = await readdir(path.join(dir, 'kind=usage'));
     expect(days.length).to.be.lessThan(4);
     expect((await verifyAuditDir(dir)).problems).to.deep.equal([]);
