@@ -21,7 +21,8 @@ import {
 } from './layout.ts';
 import { addToManifest, readManifest, type ManifestEntry } from './manifest.ts';
 import { readAuditFile, sha256File, writeParquetAtomically } from './parquet-file.ts';
-import { GENESIS_HASH, rowHash, STREAMS, timeColumnOf, validateRecord, type StreamKind } from './schema.ts';
+import { GENESIS_HASH, STREAMS, timeColumnOf, validateRecord, type StreamKind } from './schema.ts';
+import { parseJournal, type Checkpoint } from './journal.ts';
 import { chainRow, type AuditHealth, type AuditSink, type ChainedRow } from './sink.ts';
 import type { UsageRecord } from './usage.ts';
 
@@ -68,43 +69,11 @@ interface Buffered {
   record: UsageRecord | DecisionRecord;
 }
 
-interface Checkpoint {
-  checkpoint: Record<StreamKind, { seq: number; hash: string }>;
-}
-
 const DAY_MS = 86_400_000;
 
 function errText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e && e.code ? `${e.code}: ${e.message}` : String(err);
-}
-
-/** Parses a journal. A torn last line (no newline) was never acknowledged and is ignored; anything else bad is an error. */
-export function parseJournal(
-  text: string,
-  file: string,
-): { checkpoint: Checkpoint['checkpoint'] | null; rows: { kind: StreamKind; row: ChainedRow }[] } {
-  const lines = text.split('\n');
-  lines.pop(); // '' after the final newline, or a torn tail
-  let checkpoint: Checkpoint['checkpoint'] | null = null;
-  const rows: { kind: StreamKind; row: ChainedRow }[] = [];
-  lines.forEach((line, i) => {
-    if (line === '') return;
-    let obj: { checkpoint?: Checkpoint['checkpoint']; k?: StreamKind; r?: ChainedRow };
-    try {
-      obj = JSON.parse(line);
-    } catch {
-      throw new Error(`journal ${file} line ${i + 1}: not JSON (corrupt journal)`);
-    }
-    if (obj.checkpoint) {
-      checkpoint = obj.checkpoint;
-      return;
-    }
-    if (!obj.k || !obj.r || !STREAMS.includes(obj.k)) throw new Error(`journal ${file} line ${i + 1}: no kind/row`);
-    if (rowHash(obj.k, obj.r) !== obj.r.row_hash) throw new Error(`journal ${file} line ${i + 1}: row_hash mismatch`);
-    rows.push({ kind: obj.k, row: obj.r });
-  });
-  return { checkpoint, rows };
 }
 
 export class ParquetAuditSink implements AuditSink {

@@ -3,7 +3,8 @@
 // time, so a year of data verifies in bounded memory.
 import path from 'node:path';
 import { nodeAuditFs, type AuditFs } from './audit-fs.ts';
-import { dayOf, parseDtDir, parsePartFileName, retentionPath, TMP_SUFFIX } from './layout.ts';
+import { dayOf, journalPath, parseDtDir, parsePartFileName, retentionPath, TMP_SUFFIX } from './layout.ts';
+import { parseJournal } from './journal.ts';
 import { readManifest, type ManifestEntry } from './manifest.ts';
 import { readAuditFile, sha256File } from './parquet-file.ts';
 import { fileMetadata, GENESIS_HASH, rowHash, STREAMS, timeColumnOf, type Row, type StreamKind } from './schema.ts';
@@ -34,6 +35,8 @@ export interface VerifyResult {
   problems: VerifyProblem[];
   files: number;
   rows: Record<StreamKind, number>;
+  /** Rows still in the journal (durable, not yet rotated into Parquet), checked to continue the chain. */
+  journalRows: Record<StreamKind, number>;
 }
 
 const REL_TOL = 1e-9;
@@ -89,6 +92,16 @@ interface FileRef {
 export async function verifyAuditDir(dir: string, fs: AuditFs = nodeAuditFs): Promise<VerifyResult> {
   const problems: VerifyProblem[] = [];
   const rowsCount: Record<StreamKind, number> = { usage: 0, decision: 0 };
+  const journalRows: Record<StreamKind, number> = { usage: 0, decision: 0 };
+  const jf = journalPath(dir);
+  let journal: ReturnType<typeof parseJournal> = { checkpoint: null, rows: [] };
+  if (await fs.exists(jf)) {
+    try {
+      journal = parseJournal((await fs.readFile(jf)).toString('utf8'), jf);
+    } catch (err) {
+      problems.push({ kind: 'unreadable', file: 'journal/journal.jsonl', message: (err as Error).message });
+    }
+  }
   if (!(await fs.exists(dir))) throw new Error(`audit directory ${dir} does not exist`);
 
   // Manifests: every listed file must exist with the listed hash; every file must be listed.
@@ -237,6 +250,38 @@ export async function verifyAuditDir(dir: string, fs: AuditFs = nodeAuditFs): Pr
         prevHash = String(r.row_hash);
       }
     }
+    // The journal continues the chain: its checkpoint is the writer's own record of the last rotated row, so
+    // removing the newest files (and their manifest entries) still shows as a gap.
+    const cp = journal.checkpoint?.[kind];
+    for (const { row } of journal.rows.filter((j) => j.kind === kind && j.row.stream_seq > prevSeq)) {
+      journalRows[kind]++;
+      if (row.stream_seq !== prevSeq + 1 || row.prev_hash !== prevHash) {
+        problems.push({
+          kind: 'gap',
+          stream: kind,
+          file: 'journal/journal.jsonl',
+          seq: row.stream_seq,
+          message: `journal row ${row.stream_seq} does not follow the last stored row ${prevSeq}`,
+        });
+      }
+      prevSeq = row.stream_seq;
+      prevHash = row.row_hash;
+    }
+    if (cp && cp.seq > prevSeq) {
+      problems.push({
+        kind: 'gap',
+        stream: kind,
+        seq: cp.seq,
+        message: `the journal checkpoint is at seq ${cp.seq} but the stored rows end at ${prevSeq} (newest files missing)`,
+      });
+    } else if (cp && cp.seq === prevSeq && cp.hash !== prevHash && journalRows[kind] === 0) {
+      problems.push({
+        kind: 'chain',
+        stream: kind,
+        seq: cp.seq,
+        message: `the journal checkpoint hash differs from stored row ${cp.seq}`,
+      });
+    }
   }
-  return { ok: problems.length === 0, problems, files: onDisk.length, rows: rowsCount };
+  return { ok: problems.length === 0, problems, files: onDisk.length, rows: rowsCount, journalRows };
 }

@@ -1,7 +1,7 @@
 // `carbonscale audit verify` against an attacker with their own tools (pyarrow rewrites files, rm, mv).
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cp, mkdtemp, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import winston from 'winston';
@@ -122,6 +122,19 @@ describe('audit verify catches tampering', function () {
     });
     expect(r.status).to.equal(1);
     expect(r.stdout).to.include(`MISSING_FILE\tusage\tkind=usage/${day2}/${name}`);
+  });
+
+  it('catches the newest file removed together with its manifest entry (the journal checkpoint remembers)', async () => {
+    const files = await usageFiles(day2);
+    const newest = files[files.length - 1] as string;
+    await unlink(path.join(work, 'kind=usage', day2, newest));
+    const mf = path.join(work, 'manifests', `${day2}.json`);
+    const manifest = JSON.parse(await readFile(mf, 'utf8')) as { files: { path: string }[] };
+    manifest.files = manifest.files.filter((f) => !f.path.endsWith(newest));
+    await writeFile(mf, JSON.stringify(manifest));
+    const v = await verifyAuditDir(work);
+    expect(v.problems.map((p) => p.kind)).to.deep.equal(['gap']);
+    expect(v.problems[0]?.message).to.match(/checkpoint/);
   });
 
   it('catches a file swapped between days', async () => {
