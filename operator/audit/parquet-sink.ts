@@ -263,6 +263,8 @@ export class ParquetAuditSink implements AuditSink {
   }
 
   private async processIncoming(): Promise<void> {
+    // Retry what is already buffered first, so a disk that came back frees room before the bound is applied.
+    if (this.buffer.length > 0) await this.flushBuffer();
     const batch = this.incoming;
     this.incoming = [];
     for (const b of batch) {
@@ -276,6 +278,7 @@ export class ParquetAuditSink implements AuditSink {
 
   private drop(b: Buffered): void {
     this.dropped++;
+    this.seen.delete(b.record.record_id); // never stored: a later re-send must be accepted
     this.metrics.dropped?.inc();
     if (this.unreportedDrops.length < 10_000) this.unreportedDrops.push(b.record.record_id);
     const r = b.record as Partial<UsageRecord & DecisionRecord>;

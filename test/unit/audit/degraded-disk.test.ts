@@ -118,9 +118,12 @@ describe('audit sink on a disk that refuses writes', () => {
     expect(dropLogs[0]).to.include({ namespace: 'ns-1', name: 'svc-1', level: 'error' });
 
     fs.failWith = null;
+    await sink.writeUsage(usageRecord(1, 7)); // a dropped record sent again is accepted, not taken for a duplicate
     await sink.close();
     const rows = await readAll(dir);
-    expect(rows.usage.map((r) => r.record_id)).to.deep.equal([0, 1, 2, 3, 4].map((i) => usageRecord(1, i).record_id));
+    expect(rows.usage.map((r) => r.record_id)).to.deep.equal(
+      [0, 1, 2, 3, 4, 7].map((i) => usageRecord(1, i).record_id),
+    );
     const drop = rows.decision.find((r) => r.kind === 'audit_drop');
     expect(drop, 'an audit_drop decision row').to.not.equal(undefined);
     expect(JSON.parse(String(drop?.inputs_json)).dropped_record_ids).to.deep.equal(dropped);
