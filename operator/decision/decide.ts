@@ -157,8 +157,8 @@ export function decide(input: DecisionInput, now: number): Decision {
         if ((fullRate - candRate) * stayH <= switchG) degrade = false;
         // Enter only if the budget can pay for the whole dwell (within this window), so the budget never has to
         // cut a dwell short.
-        const dwellInWindow = Math.min(Math.max(policy.minDwellMs, policy.intervalMs), windowEnd - now);
-        if (allowed < planRps * (dwellInWindow / 1000)) degrade = false;
+        const dwellEnd = Math.min(now + Math.max(policy.minDwellMs, policy.intervalMs), windowEnd);
+        if (allowed < dwellDemand(input, now, dwellEnd, planRps)) degrade = false;
       }
       if (degrade) targetIdx = candIdx;
       const total = restWeight(slots) + w0;
@@ -274,6 +274,20 @@ function futureSlots(
     out.push({ weight: rps * ((b - a) / 1000), score: savingPerRps(input, full, deg, rps, p.valueGPerKWh) });
   }
   return out;
+}
+
+/** Requests the dwell from now to `end` will carry if spent degraded: each interval at the larger of this one's
+ *  planned rate and the demand forecast for it (later intervals are sized on what this one will have shown). */
+function dwellDemand(input: DecisionInput, now: number, end: number, planRps: number): number {
+  const fc = input.demand.forecast;
+  const step = input.policy.intervalMs;
+  let sum = 0;
+  for (let a = now; a < end; a += step) {
+    const b = Math.min(a + step, end);
+    const f = a > now && fc && fc.length > 0 ? (nearestDemand(fc, a) ?? 0) : 0;
+    sum += Math.max(planRps, f) * ((b - a) / 1000);
+  }
+  return sum;
 }
 
 /** Requests expected from the end of this interval to the end of the window, hour by hour (no carbon needed). */

@@ -29,6 +29,7 @@ const USAGE = `usage: carbonscale simulate --trace FILE [options]
   --pue N                 (default 1.2)   --embodied G   gCO2e per GPU-hour (default 0)
   --gpus N                GPUs the cluster can give the service (default unlimited)
   --from ISO --to ISO     replay only part of the trace (UTC)
+  --step-minutes N        replay finer than the trace (a divisor of its step; intensity held within it)
   --no-oracle             skip the offline oracle
   --json                  print JSON instead of tables
   --plot FILE             write an SVG chart (eco if simulated, else premium)`;
@@ -78,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
         gpus: { type: 'string' },
         from: { type: 'string' },
         to: { type: 'string' },
+        'step-minutes': { type: 'string' },
         'no-oracle': { type: 'boolean' },
         json: { type: 'boolean' },
         plot: { type: 'string' },
@@ -123,7 +125,13 @@ export async function main(argv: string[]): Promise<number> {
       if (!Number.isFinite(t)) throw new CliError(`--${k}: '${v}' is not a time`);
       slice[k] = t;
     }
-    const inp = simInputs(trace, demand, meanRps, slice);
+    const stepMin = num(a['step-minutes'], 'step-minutes', trace.stepMs / 60_000);
+    if (
+      !(stepMin > 0) ||
+      Math.abs(Math.round(trace.stepMs / 60_000 / stepMin) * stepMin - trace.stepMs / 60_000) > 1e-9
+    )
+      throw new CliError(`--step-minutes: must divide the trace's ${trace.stepMs / 60_000}-minute step`);
+    const inp = simInputs(trace, demand, meanRps, slice, stepMin * 60_000);
     const prepared = prepare(inp);
     const tiers = tierArg === 'both' ? (['premium', 'eco'] as const) : ([tierArg] as ('eco' | 'premium')[]);
     const outputs: Record<string, unknown> = {};
@@ -143,7 +151,13 @@ export async function main(argv: string[]): Promise<number> {
       const c = compare(spec, prepared, { oracle: !a['no-oracle'], compareForecast: true });
       const s = summarise(c);
       outputs[tier] = comparisonJson(c, s);
-      tables.push(formatComparison(`${tier} service, ${basename(a.trace)} (${inp.timesMs.length} steps)`, c, s));
+      tables.push(
+        formatComparison(
+          `${tier} service, ${basename(a.trace)} (${inp.timesMs.length} steps of ${inp.stepMs / 60_000} min)`,
+          c,
+          s,
+        ),
+      );
       if (!plotted || tier === 'eco') plotted = { run: c, tier };
     }
     if (a.plot && plotted) {

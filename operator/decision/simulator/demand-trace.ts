@@ -1,4 +1,4 @@
-// Real request traces (data/demand/SOURCES.md) turned into a demand series on a carbon trace's UTC hours.
+// Real request traces (data/demand/SOURCES.md) turned into a demand series on a carbon trace's UTC steps.
 // Alignment, stated once here and in docs/policy.md:
 // - each trace hour (UTC) is moved onto the demand trace's own clock (UTC for Azure 2024; the service-local clock,
 //   taken as UTC+8, for BurstGPT and ServeGen, an inference documented in data/demand/SOURCES.md);
@@ -14,8 +14,10 @@ export class DemandFormatError extends Error {
 }
 
 export interface DemandTrace {
-  /** Requests per hour, indexed [day][hour] on the trace's own clock. */
+  /** Requests per slot, indexed [day][slot] on the trace's own clock (24 hourly or 144 ten-minute slots a day). */
   days: number[][];
+  /** Slot length, minutes (60 or 10). */
+  slotMinutes: number;
   /** Weekday (0 = Sunday) of day 0 on the trace's clock. */
   day0Weekday: number;
   /** Offset of the trace's clock from UTC, hours (local = UTC + offset). */
@@ -43,7 +45,10 @@ export interface ParseDemandOptions {
   day0Weekday?: number;
 }
 
-/** Parses an hourly demand file with `day`, `hour` and a count column (Azure 2024, BurstGPT, ServeGen hourly). */
+/**
+ * Parses a demand file with `day`, a time-of-day column and a count column: hourly (`hour`: Azure 2024, BurstGPT,
+ * ServeGen hourly) or ten-minute (`time_of_day` HH:MM: ServeGen 10-minute).
+ */
 export function parseDemandTrace(text: string, fileName: string, opts: ParseDemandOptions = {}): DemandTrace {
   const lines = text
     .replace(/^\uFEFF/, '')
@@ -52,7 +57,11 @@ export function parseDemandTrace(text: string, fileName: string, opts: ParseDema
   const header = parseCsvLine(lines[0] ?? '').map((h) => h.trim());
   const dayCol = header.indexOf('day');
   const hourCol = header.indexOf('hour');
-  if (dayCol < 0 || hourCol < 0) throw new DemandFormatError(`${fileName}: line 1: needs 'day' and 'hour' columns`);
+  const todCol = header.indexOf('time_of_day');
+  if (dayCol < 0 || (hourCol < 0 && todCol < 0))
+    throw new DemandFormatError(`${fileName}: line 1: needs 'day' and 'hour' (or 'time_of_day') columns`);
+  const slotMinutes = hourCol >= 0 ? 60 : 10;
+  const slots = (24 * 60) / slotMinutes;
   // Azure 2024 has 'date' + 'conversation'; BurstGPT has 'conversation' + 'api'; ServeGen has 'm_small_requests'.
   const known = header.includes('api')
     ? FORMATS[1]!.format
@@ -70,22 +79,34 @@ export function parseDemandTrace(text: string, fileName: string, opts: ParseDema
     const cells = parseCsvLine(lines[i]!);
     const where = `${fileName}: line ${i + 1}`;
     const day = Number(cells[dayCol]);
-    const hour = Number(cells[hourCol]);
+    let slot: number;
+    if (hourCol >= 0) {
+      slot = Number(cells[hourCol]);
+      if (!Number.isInteger(slot) || slot < 0 || slot > 23)
+        throw new DemandFormatError(`${where}: column 'hour': must be 0..23`);
+    } else {
+      const m = /^(\d\d):(\d\d)$/.exec((cells[todCol] ?? '').trim());
+      const minutes = m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+      if (!(minutes >= 0 && minutes < 1440 && minutes % slotMinutes === 0))
+        throw new DemandFormatError(
+          `${where}: column 'time_of_day': must be HH:MM on a ${slotMinutes}-minute boundary`,
+        );
+      slot = minutes / slotMinutes;
+    }
     const v = Number(cells[col]);
     if (!Number.isInteger(day) || day < 0) throw new DemandFormatError(`${where}: column 'day': bad day`);
-    if (!Number.isInteger(hour) || hour < 0 || hour > 23)
-      throw new DemandFormatError(`${where}: column 'hour': must be 0..23`);
     if (!Number.isFinite(v) || v < 0) throw new DemandFormatError(`${where}: column '${column}': bad count`);
-    (days[day] ??= new Array<number>(24).fill(NaN))[hour] = v;
+    (days[day] ??= new Array<number>(slots).fill(NaN))[slot] = v;
   }
   if (days.length === 0) throw new DemandFormatError(`${fileName}: no rows`);
   for (let d = 0; d < days.length; d++) {
     const row = days[d];
     if (!row || row.some((x) => !Number.isFinite(x)))
-      throw new DemandFormatError(`${fileName}: day ${d} is missing hours`);
+      throw new DemandFormatError(`${fileName}: day ${d} is missing time slots`);
   }
   return {
     days,
+    slotMinutes,
     day0Weekday: opts.day0Weekday ?? known?.day0Weekday ?? 0,
     utcOffsetHours: opts.utcOffsetHours ?? known?.utcOffsetHours ?? 0,
     label: `${fileName}:${column}`,
@@ -121,7 +142,7 @@ export function daysByWeekday(trace: DemandTrace): number[][] {
 
 /**
  * Demand in requests/s at each of `timesMs` (UTC), scaled so that the mean is `meanRps`.
- * Within an hour the rate is constant (a finer carbon trace repeats the hour's rate).
+ * Within a slot the rate is constant (a replay finer than the demand trace repeats the slot's rate).
  */
 export function alignDemand(trace: DemandTrace, timesMs: readonly number[], meanRps: number): Float64Array {
   const byW = daysByWeekday(trace);
@@ -130,12 +151,12 @@ export function alignDemand(trace: DemandTrace, timesMs: readonly number[], mean
   for (let i = 0; i < timesMs.length; i++) {
     const local = timesMs[i]! + trace.utcOffsetHours * 3_600_000;
     const dayNo = Math.floor(local / 86_400_000);
-    const hour = Math.floor((local - dayNo * 86_400_000) / 3_600_000);
+    const slot = Math.floor((local - dayNo * 86_400_000) / (trace.slotMinutes * 60_000));
     const weekday = (((dayNo + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
     const week = Math.floor((dayNo + 4) / 7);
     const choices = byW[weekday]!;
     const d = choices[week % choices.length]!;
-    const v = trace.days[d]![hour]! / 3600;
+    const v = trace.days[d]![slot]! / (trace.slotMinutes * 60);
     out[i] = v;
     sum += v;
   }

@@ -67,7 +67,7 @@ export function formatComparison(title: string, c: Comparison, s: Summary): stri
   }
   if (c.runs.oracle)
     notes.push(
-      '* oracle kgCO2e is its lower bound (budget rounded down to 1/600 of the allowance); its schedule may exceed the budget by that rounding',
+      `* oracle kgCO2e is its lower bound (budget rounded down to 1/${c.oracleUnits ?? 600} of the allowance); its schedule may exceed the budget by that rounding`,
     );
   return lines.concat(notes.map((n) => `  ${n}`)).join('\n');
 }

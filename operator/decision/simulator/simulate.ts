@@ -3,7 +3,7 @@ import type { CarbonTrace } from '../../carbon/trace-file.ts';
 import type { VariantProfile } from '../types.ts';
 import { alignDemand, type DemandTrace, syntheticDemand } from './demand-trace.ts';
 import type { Metrics } from './ledger.ts';
-import { runOracle } from './oracle.ts';
+import { DEFAULT_ORACLE_UNITS, runOracle } from './oracle.ts';
 import {
   type PolicyRun,
   type Prepared,
@@ -69,16 +69,29 @@ export function simInputs(
   demand: DemandTrace | 'synthetic',
   meanRps: number,
   slice: TraceSlice = {},
+  /** Replay step, ms: the trace's own (default) or a divisor of it (each trace value held over its sub-steps). */
+  stepMs: number = trace.stepMs,
 ): SimInputs {
   const pts = trace.points.filter(
     (p) => (slice.from === undefined || p.timeMs >= slice.from) && (slice.to === undefined || p.timeMs < slice.to),
   );
   if (pts.length === 0) throw new Error('the selected time range holds no trace points');
-  const timesMs = pts.map((p) => p.timeMs);
+  const sub = Math.round(trace.stepMs / stepMs);
+  if (!(stepMs > 0) || sub < 1 || Math.abs(sub * stepMs - trace.stepMs) > 1)
+    throw new Error(`step: ${stepMs / 60_000} min does not divide the trace's ${trace.stepMs / 60_000} min step`);
+  const timesMs: number[] = [];
+  const intensity: number[] = [];
+  const forecast: number[] = [];
+  for (const p of pts)
+    for (let j = 0; j < sub; j++) {
+      timesMs.push(p.timeMs + j * stepMs);
+      intensity.push(p.valueGPerKWh);
+      forecast.push(p.forecastGPerKWh ?? p.valueGPerKWh);
+    }
   // Align the 8 days before the trace too (a week and a step of history for the weekly predictor at step 0), then
   // scale by the trace part only.
-  const preSteps = Math.round((8 * 86_400_000) / trace.stepMs);
-  const all = Array.from({ length: preSteps }, (_, i) => timesMs[0]! - (preSteps - i) * trace.stepMs).concat(timesMs);
+  const preSteps = Math.round((8 * 86_400_000) / stepMs);
+  const all = Array.from({ length: preSteps }, (_, i) => timesMs[0]! - (preSteps - i) * stepMs).concat(timesMs);
   const raw = demand === 'synthetic' ? syntheticDemand(all, 1) : alignDemand(demand, all, 1);
   let sum = 0;
   for (let i = preSteps; i < raw.length; i++) sum += raw[i]!;
@@ -86,20 +99,21 @@ export function simInputs(
   const scaled = raw.map((x) => x * k);
   const inp: SimInputs = {
     timesMs,
-    stepMs: trace.stepMs,
-    intensity: Float64Array.from(pts, (p) => p.valueGPerKWh),
+    stepMs,
+    intensity: Float64Array.from(intensity),
     demandRps: scaled.slice(preSteps),
     demandPreRollRps: scaled.slice(0, preSteps),
   };
-  if (trace.hasForecast) inp.forecast = Float64Array.from(pts, (p) => p.forecastGPerKWh ?? p.valueGPerKWh);
+  if (trace.hasForecast) inp.forecast = Float64Array.from(forecast);
   return inp;
 }
 
 export interface Comparison {
   tier: 'premium' | 'eco';
   runs: Record<string, PolicyRun>;
-  /** The oracle's lower bound, kgCO2e (eco only). */
+  /** The oracle's lower bound, kgCO2e (eco only), and its budget resolution (units per window allowance). */
   oracleBoundKg?: number;
+  oracleUnits?: number;
   /** Present when the trace has its own forecast: decide() with it vs with the history fallback. */
   forecastGain?: { withForecastKg: number; fallbackKg: number };
 }
@@ -110,7 +124,15 @@ export interface CompareOptions {
   compareForecast?: boolean;
 }
 
-export function compare(spec: ServiceSpec, prepared: Prepared, opts: CompareOptions = {}): Comparison {
+/** Oracle budget resolution that keeps its back-pointer table under ~150 MB (600 units at hourly steps). */
+export function oracleUnits(spec: ServiceSpec, steps: number, stepMs: number): number {
+  const D = Math.max(1, Math.ceil(spec.policy.minDwellMs / stepMs - 1e-9));
+  return Math.max(20, Math.min(DEFAULT_ORACLE_UNITS, Math.floor(150e6 / (steps * spec.variants.length * D)) - 1));
+}
+
+export function compare(specIn: ServiceSpec, prepared: Prepared, opts: CompareOptions = {}): Comparison {
+  // Decisions happen once per replay step.
+  const spec: ServiceSpec = { ...specIn, policy: { ...specIn.policy, intervalMs: prepared.inp.stepMs } };
   const runs: Record<string, PolicyRun> = {};
   runs.carbonscale = runCarbonscale(spec, prepared);
   runs.static = runStatic(spec, prepared);
@@ -119,9 +141,11 @@ export function compare(spec: ServiceSpec, prepared: Prepared, opts: CompareOpti
   if (spec.tier === 'eco') {
     runs.threshold = runThreshold(spec, prepared);
     if (opts.oracle !== false) {
-      const o = runOracle(spec, prepared);
+      const units = oracleUnits(spec, prepared.inp.timesMs.length, prepared.inp.stepMs);
+      const o = runOracle(spec, prepared, units);
       runs.oracle = o;
       out.oracleBoundKg = o.boundKg;
+      out.oracleUnits = units;
     }
     if (opts.compareForecast && prepared.forecastPoints) {
       const fb = runCarbonscale(spec, prepared, { useForecast: false, label: 'carbonscale-fallback' });

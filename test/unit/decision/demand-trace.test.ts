@@ -48,6 +48,19 @@ describe('demand traces aligned to carbon hours', () => {
     expect(utcRatios.some((r) => Math.abs(r - one[0]! / one[1]!) < 1e-9)).to.equal(false);
   });
 
+  it('reads ten-minute files (ServeGen) and keeps their resolution', () => {
+    const sg = parseDemandTrace(readFileSync(new URL('data/demand/servegen_language_10min.csv', root), 'utf8'), 'sg');
+    expect(sg.slotMinutes).to.equal(10);
+    expect(sg.days).to.have.length(14);
+    expect(sg.days[0]).to.have.length(144);
+    expect(sg.days[0]![0]).to.equal(485_857); // m_small_requests, day 0 00:00
+    // Two UTC times 10 minutes apart fall in consecutive slots (00:00 and 00:10 local = 16:00 and 16:10 UTC).
+    const t = Date.UTC(2023, 0, 1, 16);
+    const v = alignDemand(sg, [t, t + 600_000], 1);
+    expect(v[0]).to.not.equal(v[1]);
+    expect(() => parseDemandTrace('day,time_of_day,m_small_requests\n0,00:05,3\n', 'z.csv')).to.throw(/time_of_day/);
+  });
+
   it('rejects malformed files with the line and column', () => {
     expect(() => parseDemandTrace('day,hour,conversation\n0,25,10\n', 'x.csv')).to.throw(
       DemandFormatError,

@@ -52,6 +52,26 @@ describe('carbonscale simulate (CLI)', function () {
     expect(r.out).to.match(/carbonscale saves/);
   });
 
+  it('replays finer than the trace with --step-minutes', async () => {
+    const r = await capture([
+      '--trace',
+      trace,
+      '--from',
+      '2023-02-01',
+      '--to',
+      '2023-02-08',
+      '--step-minutes',
+      '30',
+      '--json',
+    ]);
+    expect(r.rc, r.err).to.equal(0);
+    const j = JSON.parse(r.out) as { steps: number; eco: { runs: { carbonscale: { requests: number } } } };
+    expect(j.steps).to.equal(7 * 48);
+    // Same mean demand (1 req/s) over the same week, whatever the step.
+    expect(j.eco.runs.carbonscale.requests).to.be.closeTo(7 * 86_400, 1e-3);
+    expect((await capture(['--trace', trace, '--step-minutes', '7'])).err).to.match(/--step-minutes/);
+  });
+
   it('rejects bad options naming the flag', async () => {
     expect((await capture(['--trace', trace, '--budget', '2'])).err).to.match(/--budget/);
     expect((await capture(['--trace', trace, '--tier', 'gold'])).rc).to.equal(2);
