@@ -37,6 +37,8 @@ export interface ModelServer {
   readonly pool: VariantPool;
   readonly metrics: ServerMetrics;
   readonly executionProvider: ExecutionProviderDecision;
+  /** Inference requests being handled now (body read, queued or running). */
+  readonly inFlight: number;
   /** Applies a variant switch as the file watcher and admin endpoint do. */
   switchVariant(name: string): ReturnType<VariantPool['switchTo']>;
   /** Stops accepting work, waits for in-flight requests (up to drainTimeoutMs), then closes everything. */
@@ -350,6 +352,9 @@ export async function startModelServer(config: ServerConfig, deps: ModelServerDe
     pool,
     metrics,
     executionProvider,
+    get inFlight() {
+      return inFlight;
+    },
     switchVariant,
     shutdown: () => (shutdownPromise ??= shutdown()),
   };
