@@ -300,7 +300,6 @@ export async function startModelServer(config: ServerConfig, deps: ModelServerDe
       }
       if (err instanceof HttpError) {
         sendJson(res, err.status, { error: err.message }, err.headers);
-        if (err.headers['connection'] === 'close') res.on('finish', () => req.socket.destroySoon?.());
       } else {
         logger.error('internal error', { error: (err as Error).message });
         sendJson(res, 500, { error: `internal error: ${(err as Error).message}` });
