@@ -121,7 +121,11 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) {
       throw new ConfigError(`${p}name: ${JSON.stringify(name)} must be 1-63 letters, digits, '.', '_' or '-'`);
     }
-    return { name, uri: toModelUri(str(v, 'uri', p), baseDir) };
+    try {
+      return { name, uri: toModelUri(str(v, 'uri', p), baseDir) };
+    } catch (err) {
+      throw err instanceof ConfigError && !err.message.startsWith(p) ? new ConfigError(`${p}uri: ${err.message}`) : err;
+    }
   });
   const names = new Set<string>();
   for (const v of variants) {
