@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { after, before, describe, it } from 'mocha';
 import { request } from 'node:http';
 import type { ModelServer } from '../../../model-server/model-server.ts';
-import { inferBody, metricValue, post, startTestServer } from './support.ts';
+import { inferBody, metricValue, post, startTestServer, json } from './support.ts';
 
 function tensor(over: Record<string, unknown>): string {
   return JSON.stringify({
@@ -29,7 +29,7 @@ describe('model server: bad input', () => {
   async function expectError(res: Response, status: number, pattern: RegExp): Promise<void> {
     expect(res.status).to.equal(status);
     expect(res.headers.get('content-type')).to.equal('application/json');
-    const body = await res.json();
+    const body = await json(res);
     expect(Object.keys(body)).to.deep.equal(['error']);
     expect(body.error).to.match(pattern);
   }
@@ -104,7 +104,7 @@ describe('model server: bad input', () => {
     const rejected = results.filter((r) => r.status === 429);
     expect(rejected.length).to.be.at.least(1);
     expect(rejected[0]!.headers.get('retry-after')).to.equal('1');
-    expect((await rejected[0]!.json()).error).to.match(/too many concurrent requests \(maxConcurrency 4\)/);
+    expect((await json(rejected[0]!)).error).to.match(/too many concurrent requests \(maxConcurrency 4\)/);
     expect(codes.every((c) => c === 200 || c === 429)).to.equal(true);
   });
 

@@ -2,7 +2,7 @@
 // histogram), each client still gets exactly its own rows back, and the queue time is recorded.
 import { expect } from 'chai';
 import { describe, it } from 'mocha';
-import { inferBody, loadEvalSet, metricValue, post, startTestServer } from './support.ts';
+import { inferBody, loadEvalSet, metricValue, post, startTestServer, json } from './support.ts';
 
 describe('model server: dynamic batching', () => {
   it('merges concurrent requests and splits the outputs back per request', async () => {
@@ -14,7 +14,7 @@ describe('model server: dynamic batching', () => {
       // Mixed request sizes: 1 to 3 rows each.
       const reqs = Array.from({ length: n }, (_, i) => evalSet.features.slice(i * 3, i * 3 + 1 + (i % 3)));
       const run = (url: string) =>
-        Promise.all(reqs.map((rows) => post(`${url}/v2/models/digits/infer`, inferBody(rows)).then((r) => r.json())));
+        Promise.all(reqs.map((rows) => post(`${url}/v2/models/digits/infer`, inferBody(rows)).then((r) => json(r))));
       const [a, b] = await Promise.all([run(plain.url), run(batched.url)]);
       for (let i = 0; i < n; i++) {
         expect(b[i].outputs[0].shape, `request ${i}`).to.deep.equal([reqs[i]!.length]);

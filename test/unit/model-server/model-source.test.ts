@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveModel } from '../../../model-server/model-source.ts';
-import { MODELS, inferBody, post, startTestServer } from './support.ts';
+import { MODELS, inferBody, post, startTestServer, json } from './support.ts';
 
 describe('model source: file:// and http(s):// variants', () => {
   let http: Server;
@@ -81,7 +81,7 @@ describe('model source: file:// and http(s):// variants', () => {
       modelCacheDir: cache,
     });
     try {
-      const body = await (await post(`${s.url}/v2/models/digits/infer`, inferBody([new Array(64).fill(0)]))).json();
+      const body = await json(post(`${s.url}/v2/models/digits/infer`, inferBody([new Array(64).fill(0)])));
       expect(body.model_version).to.equal('digits-small');
       expect(body.outputs[0].shape).to.deep.equal([1]);
     } finally {

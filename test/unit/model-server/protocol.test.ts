@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'mocha';
 import * as ort from 'onnxruntime-node';
 import { join } from 'node:path';
 import type { ModelServer } from '../../../model-server/model-server.ts';
-import { MODELS, inferBody, loadEvalSet, post, startTestServer } from './support.ts';
+import { MODELS, inferBody, loadEvalSet, post, startTestServer, json } from './support.ts';
 
 describe('model server: Open Inference Protocol v2', () => {
   let server: ModelServer;
@@ -27,7 +27,7 @@ describe('model server: Open Inference Protocol v2', () => {
     const res = await fetch(`${server.url}/v2`);
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.equal('application/json');
-    const body = await res.json();
+    const body = await json(res);
     expect(Object.keys(body).sort()).to.deep.equal(['extensions', 'name', 'version']);
     expect(body.name).to.equal('carbonscale');
     expect(body.version).to.be.a('string');
@@ -35,7 +35,7 @@ describe('model server: Open Inference Protocol v2', () => {
   });
 
   it('model metadata: name, versions (the variants), platform, inputs and outputs with datatype and shape', async () => {
-    const body = await (await fetch(`${server.url}/v2/models/digits`)).json();
+    const body = await json(fetch(`${server.url}/v2/models/digits`));
     expect(body).to.deep.equal({
       name: 'digits',
       versions: ['digits-full', 'digits-small', 'digits-int8'],
@@ -58,7 +58,7 @@ describe('model server: Open Inference Protocol v2', () => {
     const rows = evalSet.features.slice(0, 3);
     const res = await post(`${server.url}/v2/models/digits/infer`, inferBody(rows, 'req-42'));
     expect(res.status).to.equal(200);
-    const body = await res.json();
+    const body = await json(res);
     expect(Object.keys(body).sort()).to.deep.equal(['id', 'model_name', 'model_version', 'outputs']);
     expect(body.model_name).to.equal('digits');
     expect(body.model_version).to.equal('digits-full');
@@ -90,7 +90,7 @@ describe('model server: Open Inference Protocol v2', () => {
       }),
     );
     expect(res.status).to.equal(200);
-    const body = await res.json();
+    const body = await json(res);
     expect(body).to.not.have.property('id');
     expect(body.outputs.map((o: { name: string }) => o.name)).to.deep.equal(['label']);
     expect(body.outputs[0].data).to.have.length(2);
@@ -99,7 +99,7 @@ describe('model server: Open Inference Protocol v2', () => {
   it('infer: the full model gets most of the evaluation set right (it is a real classifier)', async () => {
     const evalSet = loadEvalSet();
     const rows = evalSet.features.slice(0, 100);
-    const body = await (await post(`${server.url}/v2/models/digits/infer`, inferBody(rows))).json();
+    const body = await json(post(`${server.url}/v2/models/digits/infer`, inferBody(rows)));
     const correct = (body.outputs[0].data as number[]).filter((l, i) => l === evalSet.labels[i]).length;
     expect(correct).to.be.greaterThan(90);
   });

@@ -63,3 +63,9 @@ export async function metricValue(url: string, name: string, labels: Record<stri
   }
   return sum;
 }
+
+/** A response body as loosely typed JSON: the tests assert its shape field by field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function json(res: Response | Promise<Response>): Promise<any> {
+  return (await res).json();
+}

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelServer } from '../../../model-server/model-server.ts';
-import { inferBody, loadEvalSet, metricValue, post, startTestServer } from './support.ts';
+import { inferBody, loadEvalSet, metricValue, post, startTestServer, json } from './support.ts';
 
 /** Writes `value` the way kubelet updates a ConfigMap volume. */
 async function configMapWrite(dir: string, key: string, value: string, generation: number): Promise<void> {
@@ -57,7 +57,7 @@ describe('model server: in-place variant switch', () => {
         const row = evalSet.features[(w * 7 + i) % evalSet.features.length]!;
         try {
           const res = await post(url, inferBody([row]));
-          const body = await res.json();
+          const body = await json(res);
           if (res.status !== 200) failures.push(`${res.status} ${JSON.stringify(body)}`);
           else served.push(body.model_version);
         } catch (err) {
@@ -119,13 +119,13 @@ describe('model server: in-place variant switch', () => {
       expect((await post(`${s.url}/admin/variant`, body, { authorization: 'Bearer wrong' })).status).to.equal(401);
       const ok = await post(`${s.url}/admin/variant`, body, { authorization: 'Bearer s3cret-token' });
       expect(ok.status).to.equal(200);
-      const result = await ok.json();
+      const result = await json(ok);
       expect(result).to.include({ from: 'digits-full', to: 'digits-small', changed: true });
       const bad = await post(`${s.url}/admin/variant`, JSON.stringify({ variant: 'nope' }), {
         authorization: 'Bearer s3cret-token',
       });
       expect(bad.status).to.equal(400);
-      const inferred = await (await post(`${s.url}/v2/models/digits/infer`, inferBody([new Array(64).fill(0)]))).json();
+      const inferred = await json(post(`${s.url}/v2/models/digits/infer`, inferBody([new Array(64).fill(0)])));
       expect(inferred.model_version).to.equal('digits-small');
     } finally {
       await s.shutdown();
