@@ -45,8 +45,13 @@ export function parsePrometheusText(text: string): PromSample[] {
     const m = LINE.exec(line);
     if (!m) throw new Error(`metrics line ${idx + 1}: cannot parse ${JSON.stringify(line.slice(0, 120))}`);
     const v = m[3]!;
-    const value = v === '+Inf' ? Infinity : v === '-Inf' ? -Infinity : Number(v);
-    if (Number.isNaN(value) && v !== 'NaN') throw new Error(`metrics line ${idx + 1}: bad value ${JSON.stringify(v)}`);
+    // Like Prometheus (Go's ParseFloat), NaN and Inf are accepted in any letter case (prom-client writes "Nan").
+    const lower = v.toLowerCase();
+    const value =
+      lower === '+inf' || lower === 'inf' ? Infinity : lower === '-inf' ? -Infinity : lower === 'nan' ? NaN : Number(v);
+    if (Number.isNaN(value) && lower !== 'nan') {
+      throw new Error(`metrics line ${idx + 1}: bad value ${JSON.stringify(v)}`);
+    }
     out.push({ name: m[1]!, labels: m[2] ? parseLabels(m[2], idx + 1) : {}, value });
   });
   return out;

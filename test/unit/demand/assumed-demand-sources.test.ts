@@ -92,13 +92,15 @@ describe('TraceDemandSource', () => {
 describe('parsePrometheusText', () => {
   it('reads names, escaped labels and values; rejects a malformed line naming it', () => {
     const samples = parsePrometheusText(
-      '# HELP x y\n# TYPE a counter\na_total{variant="v\\"1",code="200"} 3\nb 4.5 1700000000\nc{le="+Inf"} +Inf\n',
+      '# HELP x y\n# TYPE a counter\na_total{variant="v\\"1",code="200"} 3\nb 4.5 1700000000\nc{le="+Inf"} +Inf\nd Nan\n',
     );
     expect(samples).to.deep.equal([
       { name: 'a_total', labels: { variant: 'v"1', code: '200' }, value: 3 },
       { name: 'b', labels: {}, value: 4.5 },
       { name: 'c', labels: { le: '+Inf' }, value: Infinity },
+      { name: 'd', labels: {}, value: NaN },
     ]);
     expect(() => parsePrometheusText('ok 1\nnot a metric line\n')).to.throw(/metrics line 2/);
+    expect(() => parsePrometheusText('ok 1\nbad 1,5\n')).to.throw(/metrics line 2: bad value "1,5"/);
   });
 });
