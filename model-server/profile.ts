@@ -4,7 +4,8 @@
 // (batch 1) at a time, then a concurrency sweep whose best throughput with p95 within the SLO is capacityRps, and
 // the server process's CPU seconds per inference at that point. GPU power comes from nvidia-smi where there is one.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +31,8 @@ export interface DeclaredPower {
 /** One variant in the form InferenceService.spec.variants[] accepts. */
 export interface VariantProfile {
   name: string;
-  model: { uri: string };
+  /** sha256: hex digest of the ONNX file that was measured (recorded in the audit trail). */
+  model: { uri: string; sha256: string };
   quality: number;
   capacityRps: number;
   latencyP95Ms: number;
@@ -266,7 +268,12 @@ export async function profileVariants(opts: ProfileOptions): Promise<ProfileResu
             : {};
         const profile: VariantProfile = {
           name: v.name,
-          model: { uri: opts.modelUri ? opts.modelUri(v) : v.uri },
+          model: {
+            uri: opts.modelUri ? opts.modelUri(v) : v.uri,
+            sha256: createHash('sha256')
+              .update(await readFile(file.path))
+              .digest('hex'),
+          },
           quality: round(accuracy, 4),
           capacityRps: round(capacityRps, 1),
           latencyP95Ms: round(percentile(single.latenciesMs, 95), 3),

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { MODELS, ROOT } from './support.ts';
 
 interface Report {
-  variants: Record<string, { bytes: number; accuracy: number }>;
+  variants: Record<string, { bytes: number; accuracy: number; sha256: string }>;
 }
 
 describe('carbonscale profile', function () {
@@ -73,7 +73,7 @@ describe('carbonscale profile', function () {
         'profile',
         'quality',
       ]);
-      expect(v.model).to.deep.equal({ uri: `file:///models/${v.name}.onnx` });
+      expect(v.model).to.deep.equal({ uri: `file:///models/${v.name}.onnx`, sha256: report.variants[v.name]!.sha256 });
       expect(v.capacityRps).to.be.greaterThan(0);
       expect(v.latencyP95Ms).to.be.greaterThan(0).and.at.most(50);
       expect(v.profile.latencyP50Ms).to.be.greaterThan(0).and.at.most(v.latencyP95Ms);
