@@ -136,21 +136,24 @@ export async function startModelServer(config: ServerConfig, deps: ModelServerDe
   let draining = false;
   let drained: (() => void) | undefined;
 
+  const decode = (part: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new HttpError(400, 'bad_path', `malformed percent-encoding in the path segment '${part}'`);
+    }
+  };
   const modelPath = new RegExp(`^/v2/models/([^/]+)(?:/versions/([^/]+))?(/ready|/infer)?$`);
 
   function checkModel(name: string, version: string | undefined): void {
-    if (decodeURIComponent(name) !== config.modelName) {
-      throw new HttpError(
-        404,
-        'unknown_model',
-        `unknown model '${decodeURIComponent(name)}' (serving '${config.modelName}')`,
-      );
+    if (decode(name) !== config.modelName) {
+      throw new HttpError(404, 'unknown_model', `unknown model '${decode(name)}' (serving '${config.modelName}')`);
     }
-    if (version !== undefined && !pool.names.includes(decodeURIComponent(version))) {
+    if (version !== undefined && !pool.names.includes(decode(version))) {
       throw new HttpError(
         404,
         'unknown_version',
-        `model '${config.modelName}' has no version '${decodeURIComponent(version)}' (versions: ${pool.names.join(', ')})`,
+        `model '${config.modelName}' has no version '${decode(version)}' (versions: ${pool.names.join(', ')})`,
       );
     }
   }
@@ -177,11 +180,11 @@ export async function startModelServer(config: ServerConfig, deps: ModelServerDe
       } catch (err) {
         throw new HttpError(400, 'malformed_json', `request body is not valid JSON: ${(err as Error).message}`);
       }
-      if (version !== undefined && decodeURIComponent(version) !== pool.active.name) {
+      if (version !== undefined && decode(version) !== pool.active.name) {
         throw new HttpError(
           400,
           'inactive_version',
-          `version '${decodeURIComponent(version)}' is not the active variant ('${pool.active.name}'); ` +
+          `version '${decode(version)}' is not the active variant ('${pool.active.name}'); ` +
             `the operator chooses the variant: address /v2/models/${config.modelName}/infer`,
         );
       }

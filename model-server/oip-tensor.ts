@@ -145,10 +145,16 @@ function allocate(datatype: OipDatatype, n: number, inputName: string): NumericA
   }
 }
 
-/** Flattens nested arrays (OIP allows both the flat and the nested form) into `out`, row-major. */
-function flattenInto(data: unknown, out: unknown[]): void {
+/**
+ * Flattens nested arrays (OIP allows both the flat and the nested form) into `out`, row-major. Nesting deeper than
+ * the tensor's rank is refused, which also bounds the recursion whatever the body holds.
+ */
+function flattenInto(data: unknown, out: unknown[], depthLeft: number, inputName: string): void {
   if (Array.isArray(data)) {
-    for (const v of data) flattenInto(v, out);
+    if (depthLeft === 0) {
+      throw new HttpError(400, 'bad_data', `input '${inputName}': data is nested deeper than the tensor's rank`);
+    }
+    for (const v of data) flattenInto(v, out, depthLeft - 1, inputName);
   } else {
     out.push(data);
   }
@@ -199,11 +205,11 @@ function decodeTensor(raw: unknown, index: number, spec: TensorSpec | undefined,
       );
     }
   });
-  const flat: unknown[] = [];
-  flattenInto(raw['data'], flat);
   if (!Array.isArray(raw['data'])) {
     throw new HttpError(400, 'bad_data', `input '${name}': data: expected an array`);
   }
+  const flat: unknown[] = [];
+  flattenInto(raw['data'], flat, Math.max(1, dims.length), name);
   const n = dims.reduce((a, b) => a * b, 1);
   if (flat.length !== n) {
     throw new HttpError(

@@ -57,6 +57,12 @@ describe('model server: bad input', () => {
       /unknown output 'logits'/,
     ],
     ['malformed JSON', '{"inputs": [', /request body is not valid JSON/],
+    [
+      'data nested deeper than the rank',
+      tensor({ data: [[new Array(64).fill([0])]] }),
+      /data is nested deeper than the tensor's rank/,
+    ],
+    ['data that is not an array', tensor({ data: 'pixels' }), /data: expected an array/],
     ['JSON that is not an object', '[1,2,3]', /expected a JSON object with "inputs"/],
   ];
   for (const [what, body, pattern] of cases) {
@@ -106,6 +112,14 @@ describe('model server: bad input', () => {
     expect(rejected[0]!.headers.get('retry-after')).to.equal('1');
     expect((await json(rejected[0]!)).error).to.match(/too many concurrent requests \(maxConcurrency 4\)/);
     expect(codes.every((c) => c === 200 || c === 429)).to.equal(true);
+  });
+
+  it('400 for a malformed percent-encoding in the model name', async () => {
+    await expectError(
+      await post(`${server.url}/v2/models/%E0%A4%A/infer`, tensor({})),
+      400,
+      /malformed percent-encoding/,
+    );
   });
 
   it('405 for a wrong method, 404 for an unknown path', async () => {
