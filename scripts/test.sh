@@ -17,7 +17,7 @@ start=$SECONDS
 files=("$@")
 TIERS="${TIERS:-unit integration e2e}"
 if [ ${#files[@]} -gt 0 ]; then
-  TIERS=""; for f in "${files[@]}"; do for t in unit integration e2e; do case "$f" in test/$t/*) TIERS="$TIERS $t";; esac; done; done
+  TIERS=""; for t in unit integration e2e; do for f in "${files[@]}"; do case "$f" in test/$t/*) TIERS="$TIERS $t"; break;; esac; done; done
 fi
 needs_k8s=0; case "$TIERS" in *integration*|*e2e*) needs_k8s=1;; esac
 

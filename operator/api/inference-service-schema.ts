@@ -414,7 +414,7 @@ export function inferenceServiceCrd(): Schema {
               {
                 apiVersion: str('API version: carbonscale.dev/v1alpha1.'),
                 kind: str('InferenceService.'),
-                metadata: { type: 'object', description: 'Standard object metadata.' },
+                metadata: { type: 'object' },
                 spec: inferenceServiceSpecSchema,
                 status: inferenceServiceStatusSchema,
               },

@@ -282,6 +282,8 @@ export class KubeClient {
         }
         res.on('data', touch);
         const lines = createInterface({ input: res });
+        lines.on('error', (e) => finish(e));
+        res.on('aborted', () => finish(new Error(`watch ${path}: connection aborted`)));
         lines.on('line', (line) => {
           if (!line.trim()) return;
           let ev: WatchEvent<T>;

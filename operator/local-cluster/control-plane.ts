@@ -116,6 +116,8 @@ export class LocalControlPlane {
       '--service-cluster-ip-range=10.0.0.0/24',
       '--authorization-mode=RBAC',
       '--allow-privileged=true',
+      // A loopback advertise address is refused by the default endpoint reconciler (as envtest does).
+      '--endpoint-reconciler-type=none',
       `--audit-log-path=${join(this.dir, 'audit.log')}`,
       `--audit-policy-file=${this.writeAuditPolicy()}`,
       '--audit-log-format=json',
@@ -152,7 +154,7 @@ export class LocalControlPlane {
     this.apiserver = proc;
     await waitUntil(
       'kube-apiserver to be ready',
-      () => this.apiReady(),
+      () => this.apiReady(proc),
       90_000,
       () => proc.logTail(),
     );
@@ -200,6 +202,13 @@ export class LocalControlPlane {
         'kind: KwokConfiguration',
         'options:',
         '  manageNodesWithAnnotationSelector: kwok.x-k8s.io/node=fake',
+        // A KwokConfiguration file skips kwok 0.8's defaulting: without these it exits
+        // ("playStageParallelism must be greater than 0").
+        '  podPlayStageParallelism: 4',
+        '  nodePlayStageParallelism: 4',
+        '  nodeLeaseDurationSeconds: 40',
+        '  nodeLeaseParallelism: 4',
+        '  podsOnNodeSyncParallelism: 4',
         readFileSync(join(this.binDir, 'kwok-stages.yaml'), 'utf8'),
       ].join('\n'),
     );
@@ -230,7 +239,9 @@ export class LocalControlPlane {
     return p;
   }
 
-  private apiReady(): Promise<boolean> {
+  private apiReady(proc: ManagedProcess): Promise<boolean> {
+    if (!proc.running) throw new FatalStartError(`kube-apiserver exited (${proc.exitCode}):\n${proc.logTail(8)}`);
+    if (!existsSync(join(this.dir, 'apiserver-certs', 'apiserver.crt'))) return Promise.resolve(false);
     const kc = this.adminConfig();
     const user = kc.getCurrentUser()!;
     return new Promise((resolve) => {
@@ -361,6 +372,15 @@ export class LocalControlPlane {
     this.procs = [];
     if (!this.opts.keepDir) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+class FatalStartError extends Error {
+  override name = 'FatalStartError';
+}
+
+async function exitedOr(p: ManagedProcess, check: Promise<boolean>): Promise<boolean> {
+  if (!p.running) throw new FatalStartError(`${p.name} exited (${p.exitCode}):\n${p.logTail(8)}`);
+  return check;
 }
 
 function httpOk(url: string): Promise<boolean> {

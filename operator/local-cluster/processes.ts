@@ -108,6 +108,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
     try {
       if (await check()) return;
     } catch (e) {
+      if ((e as Error).name === 'FatalStartError') throw e;
       lastErr = (e as Error).message;
     }
     await new Promise((r) => setTimeout(r, 200));
