@@ -13,6 +13,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import winston from 'winston';
 import type { InferenceService } from './api/types.ts';
 import { renderCrds } from './api/crds.ts';
+import { load as loadYamlRaw, loadAll as loadAllYamlRaw } from 'js-yaml';
 import { CarbonSignalService } from './carbon/signal-service.ts';
 import { createProvider } from './carbon/create-provider.ts';
 import { validateCarbonSourceSpec } from './carbon/config.ts';
@@ -484,11 +485,11 @@ export async function installCrds(kc: k8s.KubeConfig): Promise<void> {
     namespaced: false,
   };
   for (const text of Object.values(renderCrds())) {
-    const crd = k8s.loadYaml<KubeObject>(text);
+    const crd = loadYamlRaw(text) as KubeObject;
     await client.apply(objectPath(crdRes, crd.metadata!.name!), crd);
   }
   for (const text of Object.values(renderCrds())) {
-    const crd = k8s.loadYaml<KubeObject>(text);
+    const crd = loadYamlRaw(text) as KubeObject;
     for (let i = 0; i < 100; i++) {
       const got = await client.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
         objectPath(crdRes, crd.metadata!.name!),
@@ -503,7 +504,7 @@ export async function installCrds(kc: k8s.KubeConfig): Promise<void> {
 export async function applyYamlFile(kc: k8s.KubeConfig, file: string, namespace = 'default'): Promise<string[]> {
   const api = k8s.KubernetesObjectApi.makeApiClient(kc);
   const out: string[] = [];
-  for (const doc of k8s.loadAllYaml(readFileSync(file, 'utf8'))) {
+  for (const doc of loadAllYamlRaw(readFileSync(file, 'utf8')) as k8s.KubernetesObject[]) {
     if (!doc?.kind) continue;
     if (!doc.metadata) doc.metadata = {};
     if (doc.kind !== 'CarbonSource' && !doc.metadata.namespace) doc.metadata.namespace = namespace;

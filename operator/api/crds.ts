@@ -1,5 +1,7 @@
 // Renders every CRD carbonscale owns to YAML. crds/ and charts/carbonscale/crds/ hold exactly this output.
-import { dumpYaml } from '@kubernetes/client-node';
+// js-yaml directly: client-node's dumpYaml maps through its typed models and drops `enum` and
+// `x-kubernetes-validations` from CRD schemas.
+import { dump } from 'js-yaml';
 import { carbonSourceCrd } from './carbon-source-schema.ts';
 import { inferenceServiceCrd } from './inference-service-schema.ts';
 
@@ -10,7 +12,7 @@ export function renderCrds(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const crd of crds) {
     const name = (crd.metadata as { name: string }).name;
-    out[`${name}.yaml`] = CRD_HEADER + dumpYaml(crd, { lineWidth: -1, noRefs: true });
+    out[`${name}.yaml`] = CRD_HEADER + dump(crd, { lineWidth: -1, noRefs: true, sortKeys: true });
   }
   return out;
 }

@@ -143,7 +143,7 @@ export const inferenceServiceSpecSchema: Schema = obj(
       },
       [],
       {
-        default: {},
+        default: { type: 'carbonscale' },
         'x-kubernetes-validations': [
           {
             rule: "self.type != 'custom' || has(self.podTemplate)",
@@ -243,7 +243,7 @@ export const inferenceServiceSpecSchema: Schema = obj(
       },
       [],
       {
-        default: {},
+        default: { source: 'scrape' },
         'x-kubernetes-validations': [
           {
             rule: "self.source != 'static' || has(self.staticRps)",

@@ -94,7 +94,7 @@ export class LocalControlPlane {
     ]);
     await waitUntil(
       'etcd to serve',
-      () => httpOk(`http://127.0.0.1:${this.etcdPort}/health`),
+      () => exitedOr(etcd, httpOk(`http://127.0.0.1:${this.etcdPort}/health`)),
       30_000,
       () => etcd.logTail(),
     );
