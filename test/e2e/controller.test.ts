@@ -1,0 +1,223 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNamespace, useControlPlane, waitFor } from '../support/cluster.ts';
+import {
+  admin,
+  applyObj,
+  getIsvc,
+  isvc,
+  listEvents,
+  runOperator,
+  setupCrds,
+  traceSource,
+  writeTrace,
+} from '../support/operator-fixtures.ts';
+import { objectPath, Resources } from '../../operator/kube/kube-client.ts';
+import type { RunningOperator } from '../../operator/main.ts';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const customRuntime = {
+  type: 'custom',
+  variantEnv: 'MODEL_VARIANT',
+  podTemplate: {
+    metadata: { labels: { app: 'triton' } },
+    spec: {
+      containers: [
+        { name: 'triton', image: 'example.invalid/tritonserver:24.01', ports: [{ name: 'http', containerPort: 8000 }] },
+      ],
+    },
+  },
+};
+
+describe('e2e: the operator on a full control plane with kwok GPU nodes', () => {
+  const cluster = useControlPlane({ full: true });
+  let dir = '';
+  let trace: { file: string; startMs: number };
+  let op: RunningOperator | undefined;
+
+  before(async function () {
+    this.timeout(60_000);
+    const { kc, cp } = cluster();
+    await setupCrds(kc);
+    await cp.createGpuNodes([
+      { name: 'gpu-a', gpus: 4 },
+      { name: 'gpu-b', gpus: 4 },
+    ]);
+    dir = mkdtempSync(join(tmpdir(), 'cs-e2e-'));
+    trace = writeTrace(dir);
+    await applyObj(kc, traceSource('test-source', trace.file, Date.now(), 10));
+    op = await runOperator(kc);
+  });
+  after(async () => {
+    await op?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const dep = (ns: string, name: string) =>
+    admin(cluster().kc).getOrNull<any>(objectPath(Resources.deployment, name, ns));
+
+  it('a dirty grid rolls an eco custom runtime to the smaller variant with zero unavailable; premium keeps full', async function () {
+    this.timeout(120_000);
+    const { kc, core } = cluster();
+    const ns = await createNamespace(core, 'roll');
+    await waitFor('default ServiceAccount', () =>
+      core.readNamespacedServiceAccount({ name: 'default', namespace: ns }),
+    );
+    await applyObj(kc, isvc('eco', ns, { runtime: customRuntime, replicas: { min: 1, max: 3 } }));
+    await applyObj(kc, isvc('prem', ns, { tier: 'premium', runtime: customRuntime, replicas: { min: 1, max: 3 } }));
+    const ready = await waitFor(
+      'eco and premium Ready on the fake GPU nodes',
+      async () => {
+        const [e, p] = [await dep(ns, 'eco'), await dep(ns, 'prem')];
+        const ok = (d: any) => d && d.status?.readyReplicas === d.spec.replicas && d.spec.replicas > 0;
+        return ok(e) && ok(p) ? e : undefined;
+      },
+      { timeoutMs: 60_000, show: () => dep(ns, 'eco') },
+    );
+    const want = ready.spec.replicas as number;
+    const env = (d: any) => d.spec.template.spec.containers[0].env.find((x: any) => x.name === 'MODEL_VARIANT')?.value;
+    expect(env(ready)).to.equal('full');
+    expect(ready.spec.template.spec.containers[0].resources.requests['nvidia.com/gpu']).to.equal('1');
+
+    // The grid turns dirty; sample the roll as it happens.
+    let minReady = Infinity;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const d = await dep(ns, 'eco');
+        if (d) minReady = Math.min(minReady, d.status?.availableReplicas ?? 0);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await applyObj(kc, traceSource('test-source', trace.file, Date.now(), 30));
+    await waitFor(
+      'eco rolled to small, all pods Ready',
+      async () => {
+        const d = await dep(ns, 'eco');
+        const st = (await getIsvc(kc, ns, 'eco')).status;
+        return env(d) === 'small' &&
+          st?.activeVariant === 'small' &&
+          d.status?.updatedReplicas === d.spec.replicas &&
+          d.status?.readyReplicas === d.spec.replicas
+          ? true
+          : undefined;
+      },
+      {
+        timeoutMs: 60_000,
+        show: async () => ({ dep: (await dep(ns, 'eco'))?.status, status: (await getIsvc(kc, ns, 'eco')).status }),
+      },
+    );
+    sampling = false;
+    await sampler;
+    expect(minReady, 'available replicas during the roll').to.be.at.least(
+      Math.min(want, (await dep(ns, 'eco')).spec.replicas),
+    );
+    const pods = await core.listNamespacedPod({
+      namespace: ns,
+      labelSelector: 'carbonscale.dev/inference-service=eco',
+    });
+    const running = pods.items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+    expect(
+      running.every((p) => p.spec?.containers[0]?.env?.find((e) => e.name === 'MODEL_VARIANT')?.value === 'small'),
+    ).to.equal(true);
+    expect(env(await dep(ns, 'prem'))).to.equal('full');
+    expect((await getIsvc(kc, ns, 'prem')).status.activeVariant).to.equal('full');
+    await applyObj(kc, traceSource('test-source', trace.file, Date.now(), 10));
+  });
+
+  it('reports Pending pods when GPUs run out and does not plan beyond them', async function () {
+    this.timeout(90_000);
+    const { kc, core } = cluster();
+    const ns = await createNamespace(core, 'scarce');
+    await waitFor('default ServiceAccount', () =>
+      core.readNamespacedServiceAccount({ name: 'default', namespace: ns }),
+    );
+    // Someone else takes all but 2 of the free GPUs.
+    const all = await core.listPodForAllNamespaces();
+    const used = all.items
+      .filter((p) => p.spec?.nodeName && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
+      .reduce((a, p) => a + Number(p.spec?.containers[0]?.resources?.requests?.['nvidia.com/gpu'] ?? 0), 0);
+    const hog = 8 - used - 2;
+    expect(hog).to.be.greaterThan(0);
+    const labels = { app: 'hog' };
+    await cluster().apps.createNamespacedDeployment({
+      namespace: ns,
+      body: {
+        metadata: { name: 'hog' },
+        spec: {
+          replicas: hog,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              containers: [
+                {
+                  name: 'x',
+                  image: 'x',
+                  resources: { requests: { 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    await waitFor(
+      'the hog to run',
+      async () => ((await dep(ns, 'hog'))?.status?.readyReplicas === hog ? true : undefined),
+      { timeoutMs: 60_000 },
+    );
+    // 700 req/s needs 7+ replicas at 100 req/s each: only 2 GPUs are left.
+    await applyObj(kc, isvc('big', ns, { tier: 'premium', demand: { source: 'static', staticRps: 700 } }));
+    const st = await waitFor(
+      'SLOAtRisk with the GPU limit',
+      async () => {
+        const s = (await getIsvc(kc, ns, 'big')).status;
+        return s?.conditions?.find((c: any) => c.type === 'SLOAtRisk' && c.status === 'True') ? s : undefined;
+      },
+      { timeoutMs: 40_000, show: () => getIsvc(kc, ns, 'big') },
+    );
+    const d = await dep(ns, 'big');
+    expect(d.spec.replicas, 'replicas planned within the 2 free GPUs').to.be.at.most(2);
+    expect(st.lastDecision.replicas).to.be.at.most(2);
+    // No thrash: the plan stays put over a few passes.
+    const rv = d.metadata.resourceVersion;
+    await new Promise((r) => setTimeout(r, 5000));
+    const d2 = await dep(ns, 'big');
+    expect(d2.spec.replicas).to.equal(d.spec.replicas);
+    expect(d2.metadata.generation).to.equal(d.metadata.generation);
+    void rv;
+    void listEvents;
+  });
+
+  it('deleting the InferenceService garbage-collects its children', async function () {
+    this.timeout(60_000);
+    const { kc, core } = cluster();
+    const ns = await createNamespace(core, 'gc');
+    await applyObj(kc, isvc('gone', ns));
+    await waitFor(
+      'children',
+      async () => (await dep(ns, 'gone')) && (await admin(kc).getOrNull(objectPath(Resources.service, 'gone', ns))),
+    );
+    await admin(kc).delete(objectPath(Resources.inferenceService, 'gone', ns));
+    await waitFor(
+      'Deployment, Service and ConfigMap gone',
+      async () =>
+        !(await dep(ns, 'gone')) &&
+        !(await admin(kc).getOrNull(objectPath(Resources.service, 'gone', ns))) &&
+        !(await admin(kc).getOrNull(objectPath(Resources.configMap, 'gone-carbonscale', ns))),
+      {
+        timeoutMs: 60_000,
+        show: async () => ({
+          deployment: (await dep(ns, 'gone'))?.metadata,
+          service: (await admin(kc).getOrNull<any>(objectPath(Resources.service, 'gone', ns)))?.metadata,
+          configMap: (await admin(kc).getOrNull<any>(objectPath(Resources.configMap, 'gone-carbonscale', ns)))
+            ?.metadata,
+        }),
+      },
+    );
+  });
+});
