@@ -115,7 +115,7 @@ export const inferenceServiceSpecSchema: Schema = obj(
         args: {
           type: 'array',
           description: 'Extra arguments for the model server.',
-          items: { type: 'string' },
+          items: { type: 'string', description: 'One argument.' },
           maxItems: 64,
         },
         variantEnv: str(

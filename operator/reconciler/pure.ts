@@ -191,7 +191,7 @@ export function statusEquivalent(a: InferenceServiceStatus | undefined, b: Infer
     if (c.budget) c.budget.usedFraction = Math.round(c.budget.usedFraction * 100) / 100;
     if (c.demand) c.demand.requestsPerSecond = Math.round(c.demand.requestsPerSecond * 100) / 100;
     c.conditions = (c.conditions ?? []).map((x) => ({ ...x, lastTransitionTime: '' }));
-    return JSON.stringify(c, Object.keys(c).sort());
+    return stableJson(c);
   };
   return norm(a) === norm(b);
 }
@@ -269,4 +269,18 @@ export function conditionsFor(
     g,
   );
   return c;
+}
+
+/** JSON with object keys sorted at every level, so equal values give equal strings. */
+export function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
 }
