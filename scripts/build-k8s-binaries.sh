@@ -13,7 +13,7 @@ BIN="$CACHE/k8s-bin/k8s-${K8S_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
 log() { printf '[k8s-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-need() { for b in "$@"; do [ -x "$BIN/$b" ] || return 0; done; return 1; }
+need() { for b in "$@"; do [ -e "$BIN/$b" ] || return 0; done; return 1; }
 
 command -v go >/dev/null || { log "go is required (Go 1.26 or newer) to build the control plane"; exit 1; }
 mkdir -p "$BIN"
