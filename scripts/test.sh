@@ -12,6 +12,8 @@ cd "$ROOT"
 source scripts/env.sh || exit 1
 source scripts/python-env.sh || exit 1
 for f in scripts/setup.d/*.sh; do [ -e "$f" ] && { source "$f" || exit 1; }; done
+# The sourced set-up scripts use `set -e`; a failing tier must not end the run before the summary line.
+set +e
 start=$SECONDS
 
 files=("$@")
