@@ -479,8 +479,15 @@ export class Reconciler {
                   reason: Reason.RolloutComplete,
                   message: `serving ${decision.variant} × ${decision.replicas}`,
                 };
-    if (pending > 0 && mem.lastDecisionKey === decisionKey) {
+    if (pending > 0) {
       this.d.metrics?.errors.inc({ reason: Reason.PodsPending });
+      // Repeats collapse into one Event series (EventRecorder), so a lasting shortage does not flood the API.
+      await this.d.events.record(target, {
+        type: 'Warning',
+        reason: Reason.PodsPending,
+        action: EventAction.Scale,
+        note: `${pending} pod(s) cannot be scheduled: not enough ${resource} free; planning within ${held + free} GPU(s)`,
+      });
     }
     const budgetFrac = spec.slo.degradationBudget?.fraction ?? 0;
     const usedFraction =
