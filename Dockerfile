@@ -14,11 +14,12 @@ FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 # .npmrc: onnxruntime-node-install=skip (its CPU provider ships in the package; no CUDA download), engine-strict.
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The npm cache lives in a BuildKit cache mount, so it never lands in a layer.
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 
 # --- the operator's dependencies: no onnxruntime-node (and nothing only it needs) ---
 FROM deps AS operator-deps
-RUN npm uninstall --no-save --omit=dev --no-audit --no-fund onnxruntime-node && npm cache clean --force
+RUN --mount=type=cache,target=/root/.npm npm uninstall --no-save --omit=dev --no-audit --no-fund onnxruntime-node
 
 # --- the model server's dependencies: onnxruntime-node's native binaries for linux/x64 only ---
 FROM deps AS model-server-deps
