@@ -267,6 +267,35 @@ describe('e2e: install with Helm and plain manifests, least privilege, the image
     expect(operator.logTail(100000)).to.not.match(/forbidden/i);
   });
 
+  it('the model server command starts from the replayed model-server stage (onnxruntime-node for linux/x64 only)', async () => {
+    const img = images['model-server']!;
+    const bins = join(img.dir, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6');
+    expect(readdirSync(bins)).to.deep.equal(['linux']);
+    expect(readdirSync(join(bins, 'linux'))).to.deep.equal(['x64']);
+    expect(readdirSync(join(images.operator!.dir, 'node_modules'))).to.not.include('onnxruntime-node');
+    const port = await freePort();
+    const cmd = localCommand(img, [
+      ...img.cmd.map((a) => (a.startsWith('/app/') ? join(img.dir, a.slice(5)) : a)),
+      '--port',
+      String(port),
+    ]);
+    const server = new ManagedProcess('model-server', cmd.bin, cmd.args, join(work, 'model-server.log'));
+    try {
+      await waitFor(
+        'model server /v2/health/live 200',
+        async () =>
+          server.running
+            ? (await httpGet(port, '/v2/health/live')).status === 200
+            : Promise.reject(new Error(server.logTail(10))),
+        { timeoutMs: 30_000, show: async () => server.logTail(10) },
+      );
+      const meta = await httpGet(port, '/v2/models/digits');
+      expect(meta.status, meta.body).to.equal(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('the chart identity is refused everything the operator does not need', async () => {
     const { cp, kc } = cluster();
     const { kc: sa } = await cp.serviceAccountConfig(NS, SA);
