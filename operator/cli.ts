@@ -4,9 +4,15 @@
 // operator never pays for onnxruntime and the model server never loads the Kubernetes client.
 const commands: Record<string, { load: () => Promise<{ main: (argv: string[]) => Promise<number> }>; help: string }> = {
   operator: { load: () => import('./main.ts'), help: 'run the operator (in-cluster, a kubeconfig, or --embedded)' },
-  serve: { load: () => import('../model-server/serve-cli.ts'), help: 'run the model server (Open Inference Protocol v2)' },
+  serve: {
+    load: () => import('../model-server/serve-cli.ts'),
+    help: 'run the model server (Open Inference Protocol v2)',
+  },
   profile: { load: () => import('../model-server/profile-cli.ts'), help: 'measure model variants into a profile' },
-  simulate: { load: () => import('./decision/simulate-cli.ts'), help: 'replay carbon and demand traces through the policy' },
+  simulate: {
+    load: () => import('./decision/simulate-cli.ts'),
+    help: 'replay carbon and demand traces through the policy',
+  },
   audit: { load: () => import('./audit/audit-cli.ts'), help: 'audit verify DIR | audit report DIR' },
 };
 
