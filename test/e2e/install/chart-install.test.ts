@@ -6,7 +6,8 @@
 //   operator does not need is refused → helm upgrade rolls the operator → helm uninstall leaves only the CRDs and
 //   the audit PVC → the plain manifests install the same objects.
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,9 +86,10 @@ describe('e2e: install with Helm and plain manifests, least privilege, the image
   });
 
   after(async function () {
-    this.timeout(30_000);
+    // The two replayed images hold ~40k files (node_modules): deleting them takes a while on a busy disk.
+    this.timeout(180_000);
     await operator?.stop();
-    rmSync(work, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
   });
 
   it('helm lint is clean', () => {
