@@ -117,9 +117,26 @@ describe('e2e: install with Helm and plain manifests, least privilege, the image
   });
 
   it('helm install creates every object of the chart, and the operator Deployment becomes available', () => {
-    ok(
+    const installed = ok(
       sh(helm, ['install', RELEASE, CHART, '-n', NS, '--create-namespace', '--wait', '--timeout', '120s']),
       'helm install',
+    );
+    // NOTES.txt tells the user what to do next: check the rollout, add a carbon source, declare a service, CRDs.
+    const notes = installed.slice(installed.indexOf('NOTES:'));
+    for (const next of [
+      `rollout status deployment/carbonscale`,
+      'kubectl get carbonsources',
+      'examples/eco.yaml',
+      'PersistentVolumeClaim carbonscale-audit (kept by `helm uninstall`)',
+      'kubectl apply --server-side -f charts/carbonscale/crds/',
+    ])
+      expect(notes).to.include(next);
+    process.stdout.write(
+      `      helm install NOTES (first lines):\n${notes
+        .split('\n')
+        .slice(0, 6)
+        .map((l) => `        ${l}`)
+        .join('\n')}\n`,
     );
     helmManifest = docs(ok(sh(helm, ['get', 'manifest', RELEASE, '-n', NS]), 'helm get manifest'));
     const kinds = new Set(helmManifest.map((o) => o.kind));
