@@ -266,9 +266,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     return { rps: s.requestsPerSecond, source: s.source, sampledAtMs: s.sampledAtMs };
   };
 
-  let audit: AuditSink;
-  if (o.auditDir) audit = await ParquetAuditSink.open(o.auditDir, { now });
-  else audit = new MemoryAuditSink();
+  // The audit directory is opened by the leader only (in startActing): a standby replaying the journal of a
+  // shared volume while the leader appends to it could duplicate records.
+  let audit: AuditSink | undefined;
 
   const events = new EventRecorder(client, { now, instance: o.identity });
   const reconciler = new Reconciler({
@@ -281,7 +281,6 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     demand,
     decide,
     events,
-    audit,
     metrics,
     now,
     log,
@@ -359,7 +358,18 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const polling = startPolling(signals, { now, onError: (e) => log.warn('carbon poll failed', { error: String(e) }) });
   let accounting: NodeJS.Timeout | undefined;
   let lastAccount = now();
-  const startActing = () => {
+  const startActing = async () => {
+    try {
+      audit = o.auditDir ? await ParquetAuditSink.open(o.auditDir, { now }) : new MemoryAuditSink();
+    } catch (e) {
+      // Never crash on the audit trail: keep operating, say so, and account in memory.
+      log.error('audit directory unusable; records are held in memory only', {
+        dir: o.auditDir,
+        error: (e as Error).message,
+      });
+      audit = new MemoryAuditSink();
+    }
+    reconciler.setAudit(audit);
     queue!.start();
     for (const i of isvcs.list()) enqueue(keyOfObj(i));
     accounting = setInterval(() => {
@@ -381,7 +391,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     await elector?.stop();
     await queue!.stop();
     for (const r of reflectors) r.stop();
-    await audit.close();
+    await audit?.close();
     await new Promise<void>((r) => server.close(() => r()));
     server.closeAllConnections?.();
     resolveDone(0);
@@ -394,7 +404,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       identity: o.identity,
       now,
       log: rlog,
-      onStartedLeading: startActing,
+      onStartedLeading: () => void startActing(),
       onStoppedLeading: () => {
         // Stop acting at once and exit: a fresh process rejoins as a standby.
         log.error('lost leadership: exiting');
@@ -403,7 +413,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     });
     elector.start();
     log.info('waiting for the leader lease (standby keeps warm caches)', { identity: o.identity });
-  } else startActing();
+  } else await startActing();
 
   return { stop, healthPort, client, reconciler, signals, done };
 }

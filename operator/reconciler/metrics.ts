@@ -15,6 +15,8 @@ export class OperatorMetrics {
   readonly emissionsRate: Gauge<'namespace' | 'name' | 'tier'>;
   readonly intensity: Gauge<'namespace' | 'name' | 'region' | 'fallback_level'>;
   readonly staleness: Gauge<'resource'>;
+  readonly baselineEmissions: Gauge<'namespace' | 'name'>;
+  readonly budgetUsed: Gauge<'namespace' | 'name'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -63,6 +65,18 @@ export class OperatorMetrics {
       name: 'carbonscale_service_carbon_intensity_g_per_kwh',
       help: 'Carbon intensity the last decision used, gCO2eq/kWh',
       labelNames: ['namespace', 'name', 'region', 'fallback_level'],
+      registers,
+    });
+    this.baselineEmissions = new Gauge({
+      name: 'carbonscale_baseline_emissions_g_per_hour',
+      help: 'Emissions rate had the full variant run at demand-only replicas, gCO2e/h (estimated)',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.budgetUsed = new Gauge({
+      name: 'carbonscale_degradation_budget_used_ratio',
+      help: 'Share of the eco degradation budget used in the current window, 0..1',
+      labelNames: ['namespace', 'name'],
       registers,
     });
     this.staleness = new Gauge({

@@ -7,7 +7,7 @@ import type { InferenceService, InferenceServiceStatus } from '../api/types.ts';
 import { API_VERSION, KIND } from '../api/types.ts';
 import { Condition, EventAction, Label, Reason } from '../constants.ts';
 import type { Decision, DecisionInput } from '../decision/index.ts';
-import { servicePowerWatts } from '../decision/energy-model.ts';
+import { emissionsRateGPerHour, servicePowerWatts } from '../decision/energy-model.ts';
 import type { EventRecorder } from '../kube/events.ts';
 import { KubeApiError, objectPath, Resources, type KubeClient, type KubeObject } from '../kube/kube-client.ts';
 import type { Reflector } from '../kube/reflector.ts';
@@ -116,6 +116,11 @@ export class Reconciler {
       this.memory.set(key, m);
     }
     return m;
+  }
+
+  /** The audit sink arrives when this process starts acting (leader only). */
+  setAudit(a: AuditSink): void {
+    this.d.audit = a;
   }
 
   forget(key: string): void {
@@ -546,6 +551,23 @@ export class Reconciler {
     };
     await this.writeStatus(isvc, mem, status);
     this.d.metrics?.observeDecision(isvc, decision, signal);
+    if (this.d.metrics && signal.valueGPerKWh !== undefined) {
+      // The demand-only baseline: the full variant at the replicas demand alone needs (docs/audit.md).
+      const baseReplicas = Math.max(spec.replicas.min, Math.ceil(demand.rps / (full.capacityRps * 0.8)));
+      const l = { namespace: isvc.metadata.namespace, name: isvc.metadata.name };
+      this.d.metrics.baselineEmissions.set(
+        l,
+        emissionsRateGPerHour(
+          full,
+          baseReplicas,
+          demand.rps,
+          spec.carbon.pue ?? 1,
+          signal.valueGPerKWh,
+          spec.carbon.embodiedGPerGpuHour ?? 0,
+        ),
+      );
+      this.d.metrics.budgetUsed.set(l, usedFraction);
+    }
 
     const interval = (spec.policy?.intervalSeconds ?? 300) * 1000;
     const next = Math.max(1000, Math.min(interval, decision.nextEvaluationMs - now));
