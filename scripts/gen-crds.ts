@@ -2,6 +2,7 @@
 // `node scripts/gen-crds.ts --check` exits 1 if any file differs (the test suite checks the same).
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { CRD_DIRS, renderCrds } from '../operator/api/crds.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -21,5 +22,10 @@ for (const dir of CRD_DIRS) {
       console.log(`wrote ${dir}/${file}`);
     }
   }
+}
+if (!check) {
+  // deploy/install.yaml embeds the CRDs: re-render it so the plain manifests never go stale.
+  const r = spawnSync('bash', [join(root, 'scripts', 'render-manifests.sh')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) console.error('could not re-render deploy/install.yaml: run scripts/render-manifests.sh');
 }
 process.exitCode = stale ? 1 : 0;

@@ -1,19 +1,7 @@
 // The cluster-scoped CarbonSource CRD: where a grid-intensity signal comes from (docs/carbon.md, ADR 0400).
 // The operator validates the spec again with validateCarbonSourceSpec (operator/carbon/config.ts), which fills
 // defaults and names every bad field; this schema rejects malformed objects at the API server first.
-import { GROUP, VERSION } from './types.ts';
-
-type Schema = Record<string, unknown>;
-const str = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
-const num = (description: string, extra: Schema = {}): Schema => ({ type: 'number', description, ...extra });
-const int = (description: string, extra: Schema = {}): Schema => ({ type: 'integer', description, ...extra });
-const obj = (description: string, properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}) => ({
-  type: 'object',
-  description,
-  properties,
-  ...(required.length ? { required } : {}),
-  ...extra,
-});
+import { conditionsSchema, crdDocument, int, num, obj, str, type Schema } from './schema-builders.ts';
 
 export const carbonSourceSpecSchema: Schema = obj(
   'A grid carbon-intensity signal: the provider, how to reach it, how often to poll, and what to fall back to.',
@@ -136,66 +124,23 @@ export const carbonSourceSpecSchema: Schema = obj(
 );
 
 export function carbonSourceCrd(): Schema {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `carbonsources.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'carbonscale' } },
-    spec: {
-      group: GROUP,
-      scope: 'Cluster',
-      names: {
-        kind: 'CarbonSource',
-        listKind: 'CarbonSourceList',
-        plural: 'carbonsources',
-        singular: 'carbonsource',
-        shortNames: ['csrc'],
-        categories: ['carbonscale'],
-      },
-      versions: [
-        {
-          name: VERSION,
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          additionalPrinterColumns: [
-            { name: 'Provider', type: 'string', jsonPath: '.spec.provider' },
-            { name: 'Valid', type: 'string', jsonPath: ".status.conditions[?(@.type=='Valid')].status" },
-            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-          ],
-          schema: {
-            openAPIV3Schema: obj(
-              'A cluster-wide carbon-intensity source that InferenceServices reference by name (spec.carbon.sourceRef).',
-              {
-                apiVersion: str('API version: carbonscale.dev/v1alpha1.'),
-                kind: str('CarbonSource.'),
-                metadata: { type: 'object' },
-                spec: carbonSourceSpecSchema,
-                status: obj('Observed state, written by the operator.', {
-                  observedGeneration: { type: 'integer', format: 'int64', description: 'Generation last validated.' },
-                  conditions: {
-                    type: 'array',
-                    description: 'Valid: the spec passed validation (message lists every bad field).',
-                    'x-kubernetes-list-type': 'map',
-                    'x-kubernetes-list-map-keys': ['type'],
-                    items: obj(
-                      'A metav1.Condition.',
-                      {
-                        type: str('Condition type.'),
-                        status: str('True, False or Unknown.'),
-                        reason: str('CamelCase reason.'),
-                        message: str('Detail.'),
-                        lastTransitionTime: str('When the status last changed.', { format: 'date-time' }),
-                      },
-                      ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
-                    ),
-                  },
-                }),
-              },
-              ['spec'],
-            ),
-          },
-        },
-      ],
-    },
-  };
+  return crdDocument({
+    kind: 'CarbonSource',
+    plural: 'carbonsources',
+    singular: 'carbonsource',
+    shortNames: ['csrc'],
+    scope: 'Cluster',
+    description:
+      'A cluster-wide carbon-intensity source that InferenceServices reference by name (spec.carbon.sourceRef).',
+    printerColumns: [
+      { name: 'Provider', type: 'string', jsonPath: '.spec.provider' },
+      { name: 'Valid', type: 'string', jsonPath: ".status.conditions[?(@.type=='Valid')].status" },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+    spec: carbonSourceSpecSchema,
+    status: obj('Observed state, written by the operator.', {
+      observedGeneration: { type: 'integer', format: 'int64', description: 'Generation last validated.' },
+      conditions: conditionsSchema('Valid (the spec passed validation; the message lists every bad field)'),
+    }),
+  });
 }

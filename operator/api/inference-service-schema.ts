@@ -1,25 +1,7 @@
 // The source of truth for the InferenceService API: the OpenAPI v3 schema (with defaults and CEL rules) and
 // the CRD around it. `scripts/gen-crds.ts` writes crds/ and the chart's crds/ from here; tests fail on drift.
-import { GROUP, KIND, PLURAL, VERSION } from './types.ts';
-
-type Schema = Record<string, unknown>;
-
-const str = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
-const num = (description: string, extra: Schema = {}): Schema => ({ type: 'number', description, ...extra });
-const int = (description: string, extra: Schema = {}): Schema => ({
-  type: 'integer',
-  format: 'int32',
-  description,
-  ...extra,
-});
-const bool = (description: string, extra: Schema = {}): Schema => ({ type: 'boolean', description, ...extra });
-const obj = (description: string, properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}) => ({
-  type: 'object',
-  description,
-  properties,
-  ...(required.length ? { required } : {}),
-  ...extra,
-});
+import { KIND, PLURAL } from './types.ts';
+import { bool, conditionsSchema, crdDocument, int, num, obj, str, type Schema } from './schema-builders.ts';
 
 const variant = obj(
   'One model variant. Profiles should come from measurement (`carbonscale profile` prints this block).',
@@ -319,19 +301,6 @@ export const inferenceServiceSpecSchema: Schema = obj(
   },
 );
 
-const condition = obj(
-  'A metav1.Condition.',
-  {
-    type: str('Condition type: Ready, CarbonSignalAvailable, SLOAtRisk, BudgetExhausted, Degraded.'),
-    status: str('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
-    reason: str('CamelCase reason.'),
-    message: str('Human-readable detail.'),
-    lastTransitionTime: str('When the status last changed.', { format: 'date-time' }),
-    observedGeneration: { type: 'integer', format: 'int64', description: 'Generation the condition was set for.' },
-  },
-  ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
-);
-
 export const inferenceServiceStatusSchema: Schema = obj('Observed state, written by the operator.', {
   observedGeneration: { type: 'integer', format: 'int64', description: 'The spec generation last acted on.' },
   activeVariant: str('Variant the ready replicas serve.'),
@@ -368,61 +337,27 @@ export const inferenceServiceStatusSchema: Schema = obj('Observed state, written
     windowStart: str('Start of the current budget window (UTC).', { format: 'date-time' }),
     usedFraction: num('Share of the window’s budget used, 0..1.'),
   }),
-  conditions: {
-    type: 'array',
-    description: 'Ready, CarbonSignalAvailable, SLOAtRisk, BudgetExhausted, Degraded.',
-    'x-kubernetes-list-type': 'map',
-    'x-kubernetes-list-map-keys': ['type'],
-    items: condition,
-  },
+  conditions: conditionsSchema('Ready, CarbonSignalAvailable, SLOAtRisk, BudgetExhausted, Degraded'),
 });
 
 export function inferenceServiceCrd(): Schema {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${PLURAL}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'carbonscale' } },
-    spec: {
-      group: GROUP,
-      scope: 'Namespaced',
-      names: {
-        kind: KIND,
-        listKind: `${KIND}List`,
-        plural: PLURAL,
-        singular: 'inferenceservice',
-        shortNames: ['cisvc'],
-        categories: ['carbonscale'],
-      },
-      versions: [
-        {
-          name: VERSION,
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          additionalPrinterColumns: [
-            { name: 'Tier', type: 'string', jsonPath: '.spec.tier' },
-            { name: 'Variant', type: 'string', jsonPath: '.status.activeVariant' },
-            { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
-            { name: 'Desired', type: 'integer', jsonPath: '.status.desiredReplicas' },
-            { name: 'gCO2/kWh', type: 'number', jsonPath: '.status.carbon.valueGPerKWh' },
-            { name: 'Mode', type: 'string', jsonPath: '.spec.policy.mode' },
-            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-          ],
-          schema: {
-            openAPIV3Schema: obj(
-              'A model served on GPUs whose variant and replicas follow the grid’s carbon intensity within SLOs.',
-              {
-                apiVersion: str('API version: carbonscale.dev/v1alpha1.'),
-                kind: str('InferenceService.'),
-                metadata: { type: 'object' },
-                spec: inferenceServiceSpecSchema,
-                status: inferenceServiceStatusSchema,
-              },
-              ['spec'],
-            ),
-          },
-        },
-      ],
-    },
-  };
+  return crdDocument({
+    kind: KIND,
+    plural: PLURAL,
+    singular: 'inferenceservice',
+    shortNames: ['cisvc'],
+    scope: 'Namespaced',
+    description: 'A model served on GPUs whose variant and replicas follow the grid’s carbon intensity within SLOs.',
+    printerColumns: [
+      { name: 'Tier', type: 'string', jsonPath: '.spec.tier' },
+      { name: 'Variant', type: 'string', jsonPath: '.status.activeVariant' },
+      { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
+      { name: 'Desired', type: 'integer', jsonPath: '.status.desiredReplicas' },
+      { name: 'gCO2/kWh', type: 'number', jsonPath: '.status.carbon.valueGPerKWh' },
+      { name: 'Mode', type: 'string', jsonPath: '.spec.policy.mode' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+    spec: inferenceServiceSpecSchema,
+    status: inferenceServiceStatusSchema,
+  });
 }
