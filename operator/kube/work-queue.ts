@@ -114,7 +114,10 @@ export class WorkQueue {
     while (!this.stopped) {
       const key = this.queue.shift();
       if (key !== undefined) {
+        // Marked in flight in the same tick it leaves the queue: an add() in between would otherwise start a
+        // second worker on the same key.
         this.queued.delete(key);
+        this.inFlight.add(key);
         return key;
       }
       await new Promise<void>((r) => this.waiters.push(r));
@@ -126,7 +129,6 @@ export class WorkQueue {
     for (;;) {
       const key = await this.next();
       if (key === undefined) return;
-      this.inFlight.add(key);
       await this.takeToken();
       try {
         const res = await this.handler(key);

@@ -69,3 +69,30 @@ describe('work queue', () => {
     expect(errors.find(([k]) => k === 'bad')![1]).to.equal(null);
   });
 });
+
+describe('work queue: adds racing the hand-over to a worker', () => {
+  it('an add() right after a key is taken, before its handler starts, does not start a second pass at once', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const q = new WorkQueue(
+      async () => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await tick(20);
+        inFlight--;
+      },
+      { concurrency: 4 },
+    );
+    q.start();
+    await tick(1);
+    q.add('k');
+    // Re-add in the microtasks that follow, while the first worker is being handed the key.
+    for (let i = 0; i < 5; i++) {
+      await Promise.resolve();
+      q.add('k');
+    }
+    await tick(80);
+    await q.stop();
+    expect(maxInFlight).to.equal(1);
+  });
+});
