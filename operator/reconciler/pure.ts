@@ -59,6 +59,7 @@ export function toDecisionInput(
   replicas: number | undefined,
   mem: ServiceMemory,
   clusterGpuHeadroom: number,
+  history?: IntensityPoint[],
 ): DecisionInput {
   const s = isvc.spec;
   const input: DecisionInput = {
@@ -82,6 +83,7 @@ export function toDecisionInput(
     carbon: {
       ...(signal.available || signal.valueGPerKWh !== undefined ? { nowGPerKWh: signal.valueGPerKWh } : {}),
       ...(signal.forecast ? { forecast: signal.forecast } : {}),
+      ...(history && history.length ? { history } : {}),
     },
     pue: s.carbon.pue ?? 1,
     embodiedGPerGpuHour: s.carbon.embodiedGPerGpuHour ?? 0,
@@ -283,4 +285,27 @@ export function stableJson(v: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(v);
+}
+
+/**
+ * Measured intensity per (source, region), kept by the operator for the policy's fallback forecast when a source
+ * publishes none (static values, providers without a forecast): one point per distinct data timestamp, 48 h deep.
+ */
+export class IntensityHistory {
+  private series = new Map<string, IntensityPoint[]>();
+  private readonly depthMs: number;
+  constructor(depthMs = 48 * 3_600_000) {
+    this.depthMs = depthMs;
+  }
+  record(key: string, timeMs: number, valueGPerKWh: number): void {
+    const s = this.series.get(key) ?? [];
+    const last = s[s.length - 1];
+    if (last && timeMs <= last.timeMs) return;
+    s.push({ timeMs, valueGPerKWh });
+    while (s.length && s[0]!.timeMs < timeMs - this.depthMs) s.shift();
+    this.series.set(key, s);
+  }
+  get(key: string): IntensityPoint[] {
+    return this.series.get(key) ?? [];
+  }
 }

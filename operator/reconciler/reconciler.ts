@@ -26,6 +26,7 @@ import {
   statusEquivalent,
   toDecisionInput,
   utcDay,
+  IntensityHistory,
   type ServiceMemory,
   type SignalView,
 } from './pure.ts';
@@ -80,6 +81,7 @@ export class Reconciler {
   private lastDemand = new Map<string, DemandReading>();
   private lastSignal = new Map<string, SignalView>();
   private reconcileSeq = 0;
+  private history = new IntensityHistory();
 
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
@@ -232,6 +234,9 @@ export class Reconciler {
       this.registered.set(key, regKey);
     }
     const signal = this.d.signals.get(source, spec.carbon.region);
+    // Only real provider values enter the history (not fail-safe assumptions).
+    if (signal.available && signal.valueGPerKWh !== undefined && signal.dataTimeMs !== undefined)
+      this.history.record(regKey, signal.dataTimeMs, signal.valueGPerKWh);
     this.lastSignal.set(key, signal);
     const demand = await this.gatherDemand(key, isvc, now);
 
@@ -277,7 +282,16 @@ export class Reconciler {
     mem.lastAccountMs = now;
 
     // Decide.
-    const input = toDecisionInput(isvc, signal, demand.rps, activeVariant, dep ? obs.replicas : undefined, mem, free);
+    const input = toDecisionInput(
+      isvc,
+      signal,
+      demand.rps,
+      activeVariant,
+      dep ? obs.replicas : undefined,
+      mem,
+      free,
+      this.history.get(regKey),
+    );
     let decision: Decision;
     try {
       decision = this.d.decide(input, now);
