@@ -2,6 +2,7 @@
 // desired ⊆ live comparison (drift detection without a write), and status/condition building.
 import type { InferenceService, InferenceServiceStatus, Condition as K8sCondition } from '../api/types.ts';
 import type { DecisionInput, Decision, IntensityPoint } from '../decision/index.ts';
+import { DEFAULT_HEADROOM, replicasNeeded } from '../decision/index.ts';
 import { Condition, Reason } from '../constants.ts';
 
 export interface SignalView {
@@ -308,4 +309,17 @@ export class IntensityHistory {
   get(key: string): IntensityPoint[] {
     return this.series.get(key) ?? [];
   }
+}
+
+/**
+ * Replicas of the full variant that demand alone needs within the latency SLO (the same sizing rule the policy
+ * uses), clamped to spec.replicas: the baseline that savings are measured against (docs/audit.md).
+ */
+export function demandOnlyReplicas(isvc: InferenceService, demandRps: number): number {
+  const full = isvc.spec.variants[0]!;
+  const n = replicasNeeded(full, demandRps, isvc.spec.slo.latencyP95Ms, DEFAULT_HEADROOM);
+  return Math.min(
+    isvc.spec.replicas.max,
+    Math.max(isvc.spec.replicas.min, Number.isFinite(n) ? n : isvc.spec.replicas.max),
+  );
 }

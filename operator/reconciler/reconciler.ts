@@ -27,6 +27,7 @@ import {
   toDecisionInput,
   utcDay,
   IntensityHistory,
+  demandOnlyReplicas,
   type ServiceMemory,
   type SignalView,
 } from './pure.ts';
@@ -567,7 +568,7 @@ export class Reconciler {
     this.d.metrics?.observeDecision(isvc, decision, signal);
     if (this.d.metrics && signal.valueGPerKWh !== undefined) {
       // The demand-only baseline: the full variant at the replicas demand alone needs (docs/audit.md).
-      const baseReplicas = Math.max(spec.replicas.min, Math.ceil(demand.rps / (full.capacityRps * 0.8)));
+      const baseReplicas = demandOnlyReplicas(isvc, demand.rps);
       const l = { namespace: isvc.metadata.namespace, name: isvc.metadata.name };
       this.d.metrics.baselineEmissions.set(
         l,
@@ -677,7 +678,7 @@ export class Reconciler {
       const rps = demand?.rps ?? 0;
       const secs = (toMs - fromMs) / 1000;
       const util = obs.ready > 0 ? Math.min(1, rps / (obs.ready * v.capacityRps)) : 0;
-      const baselineReplicas = Math.max(isvc.spec.replicas.min, Math.ceil(rps / (full.capacityRps * 0.8)));
+      const baselineReplicas = demandOnlyReplicas(isvc, rps);
       try {
         const rec = computeUsageRecord({
           intervalStartMs: fromMs,

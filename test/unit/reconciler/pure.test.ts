@@ -92,3 +92,15 @@ describe('reconciler pure parts', () => {
     expect(statusEquivalent(base, { ...base, lastDecision: { ...base.lastDecision, replicas: 3 } })).to.equal(false);
   });
 });
+
+describe('demand-only baseline', () => {
+  it('sizes the full variant for demand within the SLO, clamped to spec.replicas', async () => {
+    const { demandOnlyReplicas } = await import('../../../operator/reconciler/pure.ts');
+    const s = svc(); // full: 100 req/s per replica at 20 ms p95, SLO 100 ms, replicas 1..8
+    const a = demandOnlyReplicas(s, 150);
+    expect(a).to.be.within(2, 4);
+    expect(demandOnlyReplicas(s, 300)).to.be.greaterThan(a);
+    expect(demandOnlyReplicas(s, 0)).to.equal(1);
+    expect(demandOnlyReplicas(s, 1e6)).to.equal(8);
+  });
+});
