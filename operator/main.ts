@@ -97,16 +97,11 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     log: rlog,
     now,
   });
-  const podsByService = (key: string) => {
-    const [ns, pod] = key.split('/');
-    void pod;
-    return ns;
-  };
   const pods = new Reflector<KubeObject>(client, Resources.pod, {
     onChange: (key) => {
       const p = pods.get(key);
       const svc = p?.metadata?.labels?.[Label.service];
-      if (svc) enqueue(`${podsByService(key)}/${svc}`);
+      if (svc) enqueue(`${key.split('/')[0]}/${svc}`); // pod key is namespace/pod; the service shares the namespace
     },
     log: rlog,
     now,

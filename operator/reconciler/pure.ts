@@ -240,7 +240,7 @@ export function conditionsFor(
     atRisk ? 'True' : 'False',
     args.pendingPods > 0 || d.flags.gpuLimited ? Reason.GpuLimited : atRisk ? Reason.CapacityShort : Reason.WithinSLO,
     args.pendingPods > 0
-      ? `${args.pendingPods} pod(s) cannot be scheduled (not enough ${'GPUs'} free)`
+      ? `${args.pendingPods} pod(s) cannot be scheduled (not enough GPUs free)`
       : atRisk
         ? 'the planned replicas cannot hold the latency SLO at the predicted demand'
         : 'the planned replicas hold the latency SLO at the predicted demand',
