@@ -49,6 +49,13 @@ export interface ServerConfig {
   unloadInactive: boolean;
   /** onnxruntime intra-op threads (0: onnxruntime's default). */
   intraOpThreads: number;
+  /**
+   * Let onnxruntime's intra-op threads spin-wait between parallel sections (onnxruntime's own default). Off by
+   * default here: spinning threads take the CPU that the event loop needs to parse and answer requests.
+   */
+  intraOpSpinning: boolean;
+  /** Copies of the active variant's session, each on its own thread, run side by side (Triton's instance group). */
+  instances: number;
 }
 
 export const DEFAULTS = {
@@ -64,6 +71,8 @@ export const DEFAULTS = {
   drainTimeoutMs: 25_000,
   unloadInactive: false,
   intraOpThreads: 0,
+  intraOpSpinning: false,
+  instances: 1,
 };
 
 type Obj = Record<string, unknown>;
@@ -166,6 +175,8 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     drainTimeoutMs: int(raw, 'drainTimeoutMs', '', DEFAULTS.drainTimeoutMs, 0),
     unloadInactive: bool(raw, 'unloadInactive', '', DEFAULTS.unloadInactive),
     intraOpThreads: int(raw, 'intraOpThreads', '', DEFAULTS.intraOpThreads, 0, 1024),
+    intraOpSpinning: bool(raw, 'intraOpSpinning', '', DEFAULTS.intraOpSpinning),
+    instances: int(raw, 'instances', '', DEFAULTS.instances, 1, 64),
   };
 }
 

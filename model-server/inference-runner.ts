@@ -1,13 +1,13 @@
 // Runs decoded requests on the active variant, directly or through dynamic batching: requests queue until
 // maxBatchSize rows are waiting or the oldest has waited maxQueueDelayMs, then run as one session.run whose
 // outputs are split back by rows. The variant is acquired when a batch starts, so a batch never mixes variants.
-import * as ort from 'onnxruntime-node';
 import type { BatchingConfig } from './config.ts';
 import { HttpError } from './http-error.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { OIP_TO_ORT, encodeOutput } from './oip-tensor.ts';
 import type { DecodedRequest, NumericArray, OipOutputTensor } from './oip-tensor.ts';
 import type { LoadedVariant, VariantPool } from './variant-pool.ts';
+import type { RunTensor, TimedRun, WireTensor } from './worker-session.ts';
 
 export interface InferenceOutcome {
   variant: string;
@@ -28,17 +28,23 @@ export interface InferenceRunnerOptions {
   pool: VariantPool;
   metrics: ServerMetrics;
   batching: BatchingConfig;
+  /**
+   * Batches run at once (the variant's session instances). A batch is cut only when one can start, so while the
+   * sessions are busy requests keep joining the waiting batch instead of queueing as many small ones.
+   */
+  concurrentBatches?: number;
   /** Monotonic milliseconds (performance.now by default) for queue and compute durations. */
   clock?: () => number;
 }
 
-type RunResult = Record<string, ort.Tensor>;
+type RunResult = Record<string, RunTensor>;
 
 export class InferenceRunner {
   private readonly pool: VariantPool;
   private readonly metrics: ServerMetrics;
   private readonly batching: BatchingConfig;
   private readonly clock: () => number;
+  private readonly concurrentBatches: number;
   private queue: Pending[] = [];
   private queuedRows = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -50,6 +56,7 @@ export class InferenceRunner {
     this.metrics = opts.metrics;
     this.batching = opts.batching;
     this.clock = opts.clock ?? (() => performance.now());
+    this.concurrentBatches = Math.max(1, opts.concurrentBatches ?? 1);
   }
 
   run(req: DecodedRequest): Promise<InferenceOutcome> {
@@ -95,7 +102,8 @@ export class InferenceRunner {
   }
 
   private dispatch(): void {
-    if (this.queue.length === 0) return;
+    // All sessions busy: the batch keeps growing; the running batch's completion calls schedule() again.
+    if (this.queue.length === 0 || this.running >= this.concurrentBatches) return;
     const key = this.queue[0]!.key;
     const batch: Pending[] = [];
     const rest: Pending[] = [];
@@ -127,7 +135,7 @@ export class InferenceRunner {
     try {
       for (const p of batch) this.metrics.queueDuration.observe({ variant: v.name }, (started - p.enqueuedAt) / 1000);
       const first = batch[0]!.req;
-      const feeds: Record<string, ort.Tensor> = {};
+      const feeds: Record<string, WireTensor> = {};
       for (const t of first.inputs) {
         const parts = batch.map((p) => p.req.inputs.find((x) => x.name === t.name)!.data);
         feeds[t.name] = tensor(t.datatype, concat(parts), [rows, ...t.shape.slice(1)]);
@@ -153,7 +161,7 @@ export class InferenceRunner {
   private async runDirect(req: DecodedRequest): Promise<InferenceOutcome> {
     const v = this.pool.acquire();
     try {
-      const feeds: Record<string, ort.Tensor> = {};
+      const feeds: Record<string, WireTensor> = {};
       for (const t of req.inputs) feeds[t.name] = tensor(t.datatype, t.data, t.shape);
       const out = await this.timedRun(v, feeds, req.rows);
       return {
@@ -167,23 +175,21 @@ export class InferenceRunner {
     }
   }
 
-  private async timedRun(v: LoadedVariant, feeds: Record<string, ort.Tensor>, rows: number): Promise<RunResult> {
-    const t0 = this.clock();
-    let out: RunResult;
+  private async timedRun(v: LoadedVariant, feeds: Record<string, WireTensor>, rows: number): Promise<RunResult> {
+    let run: TimedRun;
     try {
-      out = (await v.session.run(feeds)) as RunResult;
+      run = await v.session.runTimed(feeds);
     } catch (err) {
       throw new HttpError(500, 'runtime_error', `variant ${v.name}: onnxruntime failed: ${(err as Error).message}`);
     }
-    this.metrics.computeSeconds.inc({ variant: v.name, device: v.device }, (this.clock() - t0) / 1000);
+    this.metrics.computeSeconds.inc({ variant: v.name, device: v.device }, run.computeMs / 1000);
     this.metrics.batchSize.observe({ variant: v.name }, rows);
-    return out;
+    return run.outputs;
   }
 }
 
-function tensor(datatype: string, data: NumericArray, dims: number[]): ort.Tensor {
-  const type = OIP_TO_ORT[datatype]!;
-  return new ort.Tensor(type as 'float32', data as Float32Array, dims);
+function tensor(datatype: string, data: NumericArray, dims: number[]): WireTensor {
+  return { type: OIP_TO_ORT[datatype]!, data, dims };
 }
 
 function concat(parts: NumericArray[]): NumericArray {

@@ -108,6 +108,8 @@ export async function startModelServer(config: ServerConfig, deps: ModelServerDe
     modelCacheDir: config.modelCacheDir,
     maxModelBytes: config.maxModelBytes,
     intraOpThreads: config.intraOpThreads,
+    intraOpSpinning: config.intraOpSpinning,
+    instances: config.instances,
     unloadInactive: config.unloadInactive,
     metrics,
     logger,
@@ -116,7 +118,13 @@ export async function startModelServer(config: ServerConfig, deps: ModelServerDe
   const fromFile = config.activeVariantFile ? await readActiveVariantFile(config.activeVariantFile) : undefined;
   const initial = fromFile && pool.names.includes(fromFile) ? fromFile : config.activeVariant;
   await pool.start(initial);
-  const runner = new InferenceRunner({ pool, metrics, batching: config.batching, clock });
+  const runner = new InferenceRunner({
+    pool,
+    metrics,
+    batching: config.batching,
+    concurrentBatches: config.instances,
+    clock,
+  });
   const adminToken = await resolveAdminToken(config, deps);
   const switchVariant = (name: string) => pool.switchTo(name);
   const watcher = config.activeVariantFile

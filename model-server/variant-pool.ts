@@ -10,11 +10,13 @@ import type { ServerMetrics } from './metrics.ts';
 import { resolveModel } from './model-source.ts';
 import { OIP_TO_ORT, oipDatatype } from './oip-tensor.ts';
 import type { ModelSignature, TensorSpec } from './oip-tensor.ts';
+import { WorkerSession } from './worker-session.ts';
 
 export interface LoadedVariant {
   readonly name: string;
   readonly uri: string;
-  readonly session: ort.InferenceSession;
+  /** The variant's session, on its own worker thread so session.run never blocks the event loop. */
+  readonly session: WorkerSession;
   readonly signature: ModelSignature;
   readonly modelBytes: number;
   readonly device: 'cpu' | 'gpu';
@@ -35,6 +37,8 @@ export interface VariantPoolOptions {
   modelCacheDir: string;
   maxModelBytes: number;
   intraOpThreads: number;
+  intraOpSpinning: boolean;
+  instances: number;
   unloadInactive: boolean;
   metrics: ServerMetrics;
   logger: Logger;
@@ -152,11 +156,17 @@ export class VariantPool {
     if (!cfg) throw new Error(`unknown variant ${JSON.stringify(name)}`);
     const file = await resolveModel(cfg.uri, { cacheDir: this.opts.modelCacheDir, maxBytes: this.opts.maxModelBytes });
     const ep = this.opts.executionProvider.provider;
-    const session = await ort.InferenceSession.create(file.path, {
-      executionProviders: ep === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-      graphOptimizationLevel: 'all',
-      ...(this.opts.intraOpThreads > 0 ? { intraOpNumThreads: this.opts.intraOpThreads } : {}),
-    });
+    const session = await WorkerSession.create(
+      file.path,
+      {
+        executionProviders: ep === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+        graphOptimizationLevel: 'all',
+        ...(this.opts.intraOpThreads > 0 ? { intraOpNumThreads: this.opts.intraOpThreads } : {}),
+        // Session config entry session.intra_op.allow_spinning (onnxruntime_session_options_config_keys.h).
+        extra: { session: { intra_op: { allow_spinning: this.opts.intraOpSpinning ? '1' : '0' } } },
+      },
+      this.opts.instances,
+    );
     const signature = {
       inputs: specsOf(session.inputMetadata, 'input'),
       outputs: specsOf(session.outputMetadata, 'output'),

@@ -2,6 +2,11 @@
 // histogram), each client still gets exactly its own rows back, and the queue time is recorded.
 import { expect } from 'chai';
 import { describe, it } from 'mocha';
+import { InferenceRunner } from '../../../model-server/inference-runner.ts';
+import { createServerMetrics } from '../../../model-server/metrics.ts';
+import type { DecodedRequest } from '../../../model-server/oip-tensor.ts';
+import type { VariantPool } from '../../../model-server/variant-pool.ts';
+import type { TimedRun, WireTensor } from '../../../model-server/worker-session.ts';
 import { inferBody, loadEvalSet, metricValue, post, startTestServer, json } from './support.ts';
 
 describe('model server: dynamic batching', () => {
@@ -36,5 +41,90 @@ describe('model server: dynamic batching', () => {
     } finally {
       await Promise.all([plain.shutdown(), batched.shutdown()]);
     }
+  });
+});
+
+describe('model server: dynamic batching waits for a free session', () => {
+  // A pool whose one session answers only when the test says so: which batches are cut is then exact.
+  function gatedPool() {
+    const calls: { rows: number; finish: () => void }[] = [];
+    const variant = {
+      name: 'v',
+      device: 'cpu' as const,
+      session: {
+        runTimed(feeds: Record<string, WireTensor>): Promise<TimedRun> {
+          const t = feeds['input']!;
+          const rows = t.dims[0]!;
+          return new Promise((resolve) => {
+            calls.push({
+              rows,
+              finish: () =>
+                resolve({
+                  outputs: { label: { type: 'int64', dims: [rows], data: new BigInt64Array(rows), size: rows } },
+                  computeMs: 1,
+                }),
+            });
+          });
+        },
+      },
+    };
+    const pool = { acquire: () => variant, release: () => undefined } as unknown as VariantPool;
+    return { pool, calls };
+  }
+  const request = (): DecodedRequest => ({
+    inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64], data: new Float32Array(64) }],
+    outputs: [],
+    rows: 1,
+  });
+  const tick = () => new Promise((r) => setTimeout(r, 5));
+
+  it('requests that arrive while the session is busy join one batch, cut when it frees', async () => {
+    const { pool, calls } = gatedPool();
+    const runner = new InferenceRunner({
+      pool,
+      metrics: createServerMetrics('digits'),
+      batching: { enabled: true, maxBatchSize: 32, maxQueueDelayMs: 0 },
+      concurrentBatches: 1,
+    });
+    const first = runner.run(request());
+    await tick();
+    expect(calls.map((c) => c.rows)).to.deep.equal([1]);
+    const waiting = Array.from({ length: 10 }, () => runner.run(request()));
+    await tick();
+    expect(
+      calls.map((c) => c.rows),
+      'nothing cut while the session is busy',
+    ).to.deep.equal([1]);
+    calls[0]!.finish();
+    await first;
+    await tick();
+    expect(
+      calls.map((c) => c.rows),
+      'the ten waited into one batch',
+    ).to.deep.equal([1, 10]);
+    calls[1]!.finish();
+    const outcomes = await Promise.all(waiting);
+    expect(outcomes.map((o) => o.batchRows)).to.deep.equal(new Array(10).fill(10));
+    await runner.idle();
+  });
+
+  it('with two instances, two batches run at once', async () => {
+    const { pool, calls } = gatedPool();
+    const runner = new InferenceRunner({
+      pool,
+      metrics: createServerMetrics('digits'),
+      batching: { enabled: true, maxBatchSize: 4, maxQueueDelayMs: 0 },
+      concurrentBatches: 2,
+    });
+    const all = Array.from({ length: 12 }, () => runner.run(request()));
+    await tick();
+    expect(calls.map((c) => c.rows)).to.deep.equal([4, 4]);
+    calls[0]!.finish();
+    calls[1]!.finish();
+    await tick();
+    expect(calls.map((c) => c.rows)).to.deep.equal([4, 4, 4]);
+    calls[2]!.finish();
+    await Promise.all(all);
+    await runner.idle();
   });
 });

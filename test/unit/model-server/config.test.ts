@@ -11,6 +11,8 @@ describe('model server config', () => {
     expect(c.activeVariant).to.equal('a');
     expect(c.batching.enabled).to.equal(false);
     expect(c.bodyLimitBytes).to.be.greaterThan(0);
+    expect(c.instances).to.equal(1);
+    expect(c.intraOpSpinning).to.equal(false);
   });
 
   const bad: [string, Record<string, unknown>, RegExp][] = [
@@ -35,6 +37,8 @@ describe('model server config', () => {
       /^batching\.maxBatchSize: expected an integer/,
     ],
     ['unknown execution provider', { ...base, executionProvider: 'tpu' }, /^executionProvider: expected "auto"/],
+    ['zero instances', { ...base, instances: 0 }, /^instances: expected an integer/],
+    ['spinning as a string', { ...base, intraOpSpinning: 'yes' }, /^intraOpSpinning: expected/],
   ];
   for (const [what, raw, msg] of bad) {
     it(`rejects ${what}, naming the field`, () => {
