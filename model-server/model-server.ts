@@ -61,7 +61,7 @@ function sendEmpty(res: ServerResponse, status: number): void {
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   const tooBig = () =>
-    new HttpError(413, 'body_too_large', `request body exceeds the limit of ${limit} bytes (bodyLimitBytes)`, {
+    new HttpError(400, 'body_too_large', `request body exceeds the limit of ${limit} bytes (bodyLimitBytes)`, {
       connection: 'close',
     });
   if (Number.isFinite(declared) && declared > limit) throw tooBig();
@@ -153,13 +153,15 @@ export async function startModelServer(config: ServerConfig, deps: ModelServerDe
   };
   const modelPath = new RegExp(`^/v2/models/([^/]+)(?:/versions/([^/]+))?(/ready|/infer)?$`);
 
+  // Unknown model or version is bad input (400, as Triton answers and as the project's spec asks), not an unknown
+  // route: the path is well formed, the name in it is wrong.
   function checkModel(name: string, version: string | undefined): void {
     if (decode(name) !== config.modelName) {
-      throw new HttpError(404, 'unknown_model', `unknown model '${decode(name)}' (serving '${config.modelName}')`);
+      throw new HttpError(400, 'unknown_model', `unknown model '${decode(name)}' (serving '${config.modelName}')`);
     }
     if (version !== undefined && !pool.names.includes(decode(version))) {
       throw new HttpError(
-        404,
+        400,
         'unknown_version',
         `model '${config.modelName}' has no version '${decode(version)}' (versions: ${pool.names.join(', ')})`,
       );

@@ -71,22 +71,22 @@ describe('model server: bad input', () => {
     });
   }
 
-  it('404 for an unknown model and an unknown version, naming them', async () => {
-    await expectError(await post(`${server.url}/v2/models/mnist/infer`, tensor({})), 404, /unknown model 'mnist'/);
-    await expectError(await fetch(`${server.url}/v2/models/mnist`), 404, /unknown model 'mnist'/);
+  it('400 for an unknown model and an unknown version, naming them', async () => {
+    await expectError(await post(`${server.url}/v2/models/mnist/infer`, tensor({})), 400, /unknown model 'mnist'/);
+    await expectError(await fetch(`${server.url}/v2/models/mnist`), 400, /unknown model 'mnist'/);
     await expectError(
       await post(`${server.url}/v2/models/digits/versions/v9/infer`, tensor({})),
-      404,
+      400,
       /no version 'v9' \(versions: digits-full, digits-small, digits-int8\)/,
     );
     const notReady = await fetch(`${server.url}/v2/models/mnist/ready`);
-    expect(notReady.status).to.equal(404);
+    expect(notReady.status).to.equal(400);
   });
 
-  it('413 for a body over the configured limit (declared or streamed without a length)', async () => {
+  it('400 for a body over the configured limit (declared or streamed without a length)', async () => {
     const big = inferBody(new Array(40).fill(new Array(64).fill(16)));
     expect(big.length).to.be.greaterThan(4096);
-    await expectError(await post(infer, big), 413, /exceeds the limit of 4096 bytes \(bodyLimitBytes\)/);
+    await expectError(await post(infer, big), 400, /exceeds the limit of 4096 bytes \(bodyLimitBytes\)/);
     // Chunked upload, no content-length: the limit is enforced while streaming.
     const status = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(infer, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
@@ -98,7 +98,7 @@ describe('model server: bad input', () => {
       for (let i = 0; i < 10; i++) req.write('x'.repeat(1000));
       req.end();
     });
-    expect(status.status).to.equal(413);
+    expect(status.status).to.equal(400);
     expect(JSON.parse(status.body).error).to.match(/bodyLimitBytes/);
   });
 
