@@ -8,6 +8,7 @@ import {
   applyObj,
   getIsvc,
   isvc,
+  morningClock,
   runOperator,
   setupCrds,
   traceSource,
@@ -36,6 +37,8 @@ describe('e2e: the operator on a full control plane with kwok GPU nodes', () => 
   let dir = '';
   let trace: { file: string; startMs: number };
   let op: RunningOperator | undefined;
+  // The operator's clock and the trace anchor share it; see morningClock.
+  const now = morningClock();
 
   before(async function () {
     this.timeout(60_000);
@@ -47,8 +50,8 @@ describe('e2e: the operator on a full control plane with kwok GPU nodes', () => 
     ]);
     dir = mkdtempSync(join(tmpdir(), 'cs-e2e-'));
     trace = writeTrace(dir);
-    await applyObj(kc, traceSource('test-source', trace.file, Date.now(), 10));
-    op = await runOperator(kc);
+    await applyObj(kc, traceSource('test-source', trace.file, now(), 10));
+    op = await runOperator(kc, { now });
   });
   after(async () => {
     await op?.stop();
@@ -91,7 +94,7 @@ describe('e2e: the operator on a full control plane with kwok GPU nodes', () => 
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    await applyObj(kc, traceSource('test-source', trace.file, Date.now(), 30));
+    await applyObj(kc, traceSource('test-source', trace.file, now(), 30));
     await waitFor(
       'eco rolled to small, all pods Ready',
       async () => {
@@ -124,7 +127,7 @@ describe('e2e: the operator on a full control plane with kwok GPU nodes', () => 
     ).to.equal(true);
     expect(env(await dep(ns, 'prem'))).to.equal('full');
     expect((await getIsvc(kc, ns, 'prem')).status.activeVariant).to.equal('full');
-    await applyObj(kc, traceSource('test-source', trace.file, Date.now(), 10));
+    await applyObj(kc, traceSource('test-source', trace.file, now(), 10));
   });
 
   it('reports Pending pods when GPUs run out and does not plan beyond them', async function () {

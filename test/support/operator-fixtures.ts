@@ -60,6 +60,21 @@ export function writeTrace(dir: string, dirtyFrom = 30, hours = 96): { file: str
   return { file, startMs };
 }
 
+/**
+ * The wall clock moved back to 04:00 UTC of the latest day that has passed 04:00 (minutes to hours back), as the
+ * operator's injected clock. A day-window degradation budget depends on how much of the day is left (the policy
+ * keeps the budget for the dirtiest hours still to come), so a test that expects a swap must not depend on the
+ * hour at which CI happens to run: late in the UTC day the rest of today's budget is rightly too small.
+ */
+export function morningClock(): () => number {
+  const n = Date.now();
+  const d = new Date(n);
+  let four = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 4);
+  if (four > n) four -= 86_400_000;
+  const offset = n - four;
+  return () => Date.now() - offset;
+}
+
 /** A trace CarbonSource whose replay puts `nowMs` at trace hour `hour` (+30 min). */
 export function traceSource(name: string, file: string, nowMs: number, hour: number) {
   const anchor = new Date(nowMs - hour * 3_600_000 - 30 * 60_000).toISOString();

@@ -9,6 +9,7 @@ import {
   getIsvc,
   isvc,
   listEvents,
+  morningClock,
   runOperator,
   setupCrds,
   traceSource,
@@ -151,14 +152,15 @@ describe('controller against a real kube-apiserver', () => {
     this.timeout(90_000);
     const { kc } = cluster();
     const ns = await createNamespace(cluster().core, 'carbon');
-    op = await runOperator(kc);
+    const now = morningClock();
+    op = await runOperator(kc, { now });
     await applyObj(kc, isvc('eco', ns));
     await applyObj(kc, isvc('prem', ns, { tier: 'premium' }));
     await waitFor('both Deployments', async () => (await dep(ns, 'eco')) && (await dep(ns, 'prem')));
     const cm = () => admin(kc).get<any>(objectPath(Resources.configMap, 'eco-carbonscale', ns));
     expect((await cm()).data['active-variant']).to.equal('full');
     // The grid turns dirty: move the replay to the dirty spell (hour 30 of the trace).
-    await applyObj(kc, traceSource('test-source', trace.file, Date.now(), 30));
+    await applyObj(kc, traceSource('test-source', trace.file, now(), 30));
     await waitFor(
       'eco to switch to the smaller variant in place',
       async () => (await cm()).data['active-variant'] === 'small',
