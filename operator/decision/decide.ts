@@ -150,15 +150,25 @@ export function decide(input: DecisionInput, now: number): Decision {
       let ahead = 0;
       for (const s of slots) if (s.score > x) ahead += s.weight;
       let degrade = ahead + w0 <= allowed;
+      // Say why a high-carbon hour keeps the full variant, so the reason is not a puzzle to the service's owner.
+      if (!degrade && highCarbon) {
+        notes.push('the budget left in this window is kept for hours ahead that save as much or more');
+      }
       if (degrade && !curIsDegraded) {
         // A swap in and out costs model loads: only enter when the hours we must stay (dwell) repay them.
         const stayH = Math.max(policy.minDwellMs, policy.intervalMs) / MS_PER_HOUR;
         const switchG = 2 * switchEmissionsG(policy.switchCostJoules, fullSize.replicas, input.pue, I);
-        if ((fullRate - candRate) * stayH <= switchG) degrade = false;
+        if ((fullRate - candRate) * stayH <= switchG) {
+          degrade = false;
+          notes.push('a swap would not repay its model loads within the minimum dwell');
+        }
         // Enter only if the budget can pay for the whole dwell (within this window), so the budget never has to
         // cut a dwell short.
         const dwellEnd = Math.min(now + Math.max(policy.minDwellMs, policy.intervalMs), windowEnd);
-        if (allowed < dwellDemand(input, now, dwellEnd, planRps)) degrade = false;
+        if (degrade && allowed < dwellDemand(input, now, dwellEnd, planRps)) {
+          degrade = false;
+          notes.push('the budget left in this window cannot pay for the minimum dwell');
+        }
       }
       if (degrade) targetIdx = candIdx;
       const total = restWeight(slots) + w0;
@@ -416,7 +426,13 @@ function explain(e: Explain): string {
     const w = e.input.slo.degradationBudget?.window === 'week' ? "this week's" : "today's";
     parts.push(`${Math.round(Math.min(9.99, e.budgetUsedShare) * 100)}% of ${w} degradation budget used`);
   }
-  if (e.flags.budgetExhausted) parts.push('budget exhausted');
+  if (e.flags.budgetExhausted) {
+    // Nothing used yet but too little of the window left: say so, "exhausted" alone reads like a bug.
+    const unused = e.budgetUsedShare !== undefined && e.budgetUsedShare < 0.999;
+    parts.push(
+      unused ? 'budget exhausted (what is left of this window cannot cover this interval)' : 'budget exhausted',
+    );
+  }
   if (e.flags.gpuLimited) parts.push('GPU-limited: fewer replicas than demand needs');
   else if (e.flags.sloAtRisk) parts.push('SLO at risk: max replicas reached');
   return parts.join('; ');

@@ -61,6 +61,33 @@ describe('decide(): eco', () => {
     expect(d.degraded).to.equal(false);
   });
 
+  it('late in the window the budget left is kept for the equally dirty hours ahead, and the reason says so', () => {
+    // A three-hour dirty spell starting now; the rest of the day is clean. Early in the day the budget covers it;
+    // with 8 h of the day left it covers one of the spell's hours, and the later two save as much as this one;
+    // with 2.5 h left it cannot cover even this interval.
+    const at = (start: number) => {
+      const fc = series(start + HOUR, 23, (i) => (i < 2 ? 900 : 150));
+      return decide(
+        baseInput({
+          carbon: { nowGPerKWh: 900, forecast: fc, history: history(200) },
+          policy: { ...baseInput().policy, minDwellMs: 0 },
+        }),
+        start,
+      );
+    };
+    const early = at(T0 + 4 * HOUR);
+    expect(early.variant).to.equal('small-7b');
+    const late = at(T0 + 16 * HOUR);
+    expect(late.variant).to.equal('full-13b');
+    expect(late.reason).to.match(/grid at 900 gCO2\/kWh/);
+    expect(late.reason).to.match(/the budget left in this window is kept for hours ahead that save as much or more/);
+    const last = at(T0 + 21.5 * HOUR);
+    expect(last.variant).to.equal('full-13b');
+    expect(last.reason).to.match(
+      /0% of today's degradation budget used; budget exhausted \(what is left of this window/,
+    );
+  });
+
   it('never degrades once the window’s budget is spent, and flags it', () => {
     const now = T0 + 23 * HOUR;
     const d = decide(
