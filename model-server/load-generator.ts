@@ -2,7 +2,7 @@
 // send the next request as soon as the previous answer arrives, for `durationMs`. It writes pre-encoded requests
 // on raw sockets and reads only the status line and Content-Length, because on a small machine the client shares
 // the CPU with the server it measures: node:http's client costs about as much per request as the server does
-// (docs/model-server.md, "Throughput"), so a heavy client would measure itself. Responses must carry
+// (docs/model-server.md, "Performance"), so a heavy client would measure itself. Responses must carry
 // Content-Length (the model server always sends it); anything else counts as a failure and the connection is
 // replaced.
 import { connect } from 'node:net';

@@ -427,7 +427,7 @@ function explain(e: Explain): string {
     parts.push(`${Math.round(Math.min(9.99, e.budgetUsedShare) * 100)}% of ${w} degradation budget used`);
   }
   if (e.flags.budgetExhausted) {
-    // Nothing used yet but too little of the window left: say so, "exhausted" alone reads like a bug.
+    // Budget not all used, but what is left of the window is too short for it: "exhausted" alone reads like a bug.
     const unused = e.budgetUsedShare !== undefined && e.budgetUsedShare < 0.999;
     parts.push(
       unused ? 'budget exhausted (what is left of this window cannot cover this interval)' : 'budget exhausted',

@@ -98,7 +98,7 @@ describe('model server: sessions on worker threads', () => {
     expect(after?.message).to.match(/released/);
   });
 
-  it("a file that is not a model fails creation with onnxruntime's message and leaves no worker", async () => {
+  it("a file that is not a model fails creation with onnxruntime's message", async () => {
     const path = join(dir, 'not-a-model.onnx');
     await writeFile(path, 'not a protobuf');
     let err: Error | undefined;
