@@ -6,12 +6,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseCarbonTrace } from '../operator/carbon/trace-file.ts';
-import { defaultVariants, DEFAULT_DEMAND } from '../operator/decision/simulate-cli.ts';
-import { parseDemandTrace } from '../operator/decision/simulator/demand-trace.ts';
-import { fallbackForecastError, givenForecastError } from '../operator/decision/simulator/forecast-error.ts';
-import { runCarbonscale } from '../operator/decision/simulator/policies.ts';
-import { formatComparison, pct } from '../operator/decision/simulator/report.ts';
-import { compare, defaultService, prepare, simInputs, summarise } from '../operator/decision/simulator/simulate.ts';
+import { defaultVariants, DEFAULT_DEMAND } from '../operator/simulator/simulate-cli.ts';
+import { parseDemandTrace } from '../operator/simulator/demand-trace.ts';
+import { fallbackForecastError, givenForecastError } from '../operator/simulator/forecast-error.ts';
+import { runCarbonscale } from '../operator/simulator/policies.ts';
+import { formatComparison, pct } from '../operator/simulator/report.ts';
+import { compare, defaultService, prepare, simInputs, summarise } from '../operator/simulator/simulate.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const quick = process.argv.includes('--quick');

@@ -10,7 +10,7 @@ const commands: Record<string, { load: () => Promise<{ main: (argv: string[]) =>
   },
   profile: { load: () => import('../model-server/profile-cli.ts'), help: 'measure model variants into a profile' },
   simulate: {
-    load: () => import('./decision/simulate-cli.ts'),
+    load: () => import('./simulator/simulate-cli.ts'),
     help: 'replay carbon and demand traces through the policy',
   },
   audit: { load: () => import('./audit/audit-cli.ts'), help: 'audit verify DIR | audit report DIR' },

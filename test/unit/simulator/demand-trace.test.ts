@@ -5,7 +5,7 @@ import {
   DemandFormatError,
   daysByWeekday,
   parseDemandTrace,
-} from '../../../operator/decision/simulator/demand-trace.ts';
+} from '../../../operator/simulator/demand-trace.ts';
 
 const root = new URL('../../../', import.meta.url);
 const azure = parseDemandTrace(readFileSync(new URL('data/demand/azure2024_conv_hourly.csv', root), 'utf8'), 'azure');

@@ -1,9 +1,14 @@
 // The accounting every simulated policy goes through, so that all of them are measured the same way: emissions
 // (operational at the trace's actual intensity × PUE, embodied per GPU-hour, variant swaps), energy, requests,
 // quality-weighted requests, the degradation budget per window, switches and minutes in SLO violation.
-import { windowStartFor } from '../budget-window.ts';
-import { energyKWh, operationalEmissionsGPerHour, servicePowerWatts, switchEmissionsG } from '../energy-model.ts';
-import { sloCapacityRps } from '../latency-model.ts';
+import { windowStartFor } from '../decision/budget-window.ts';
+import {
+  energyKWh,
+  operationalEmissionsGPerHour,
+  servicePowerWatts,
+  switchEmissionsG,
+} from '../decision/energy-model.ts';
+import { sloCapacityRps } from '../decision/latency-model.ts';
 import type { ServiceSpec, SimInputs } from './sim-types.ts';
 
 export interface Metrics {

@@ -7,7 +7,7 @@
 //   it has, weekend from weekend first (Azure 2024 has no Saturday: Sunday stands in);
 // - the series is scaled so that its mean over the carbon trace is the service's mean request rate.
 // Pure: CSV text in, numbers out. Errors name the file, line and column.
-import { parseCsvLine } from '../../carbon/trace-file.ts';
+import { parseCsvLine } from '../carbon/trace-file.ts';
 
 export class DemandFormatError extends Error {
   override name = 'DemandFormatError';

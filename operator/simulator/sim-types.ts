@@ -1,5 +1,5 @@
 // What the simulator replays: one service's spec, and the aligned per-step carbon and demand series.
-import type { PolicyKnobs, Slo, Tier, VariantProfile } from '../types.ts';
+import type { PolicyKnobs, Slo, Tier, VariantProfile } from '../decision/types.ts';
 
 export interface ServiceSpec {
   name: string;

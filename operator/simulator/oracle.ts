@@ -9,7 +9,7 @@
 // Replicas per (variant, step) are the fewest that hold the SLO at the planned demand (relaxed ceiling in the
 // same high-carbon hours as decide(): intensity at or above the trailing 24 h mean), since fewer replicas always
 // draw less power.
-import { emissionsRateGPerHour, switchEmissionsG } from '../energy-model.ts';
+import { emissionsRateGPerHour, switchEmissionsG } from '../decision/energy-model.ts';
 import { Ledger } from './ledger.ts';
 import { type PolicyRun, type Prepared, sizeFor } from './policies.ts';
 import { windowStartFor } from './ledger.ts';

@@ -4,9 +4,9 @@
 //   demand-only  — (b) the full variant, replicas follow demand: decide() with the premium tier (carbon ignored);
 //   threshold    — (c) carbon-aware-keda-operator style: intensity bands cap replicas; the top band also runs the
 //                  smaller variant (running budget guard, same dwell), so it has the same levers we have.
-import { decide } from '../decide.ts';
-import { replicasNeeded } from '../latency-model.ts';
-import type { DecisionInput, DemandPoint, IntensityPoint } from '../types.ts';
+import { decide } from '../decision/decide.ts';
+import { replicasNeeded } from '../decision/latency-model.ts';
+import type { DecisionInput, DemandPoint, IntensityPoint } from '../decision/types.ts';
 import { demandView, type DemandView } from './demand-signal.ts';
 import { Ledger, type Metrics, type Timeline } from './ledger.ts';
 import { highCarbonSteps } from './high-carbon.ts';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../../operator/decision/simulate-cli.ts';
+import { main } from '../../../operator/simulator/simulate-cli.ts';
 
 /** Runs main() while collecting what it prints (console is swapped for the call only, not mocked module-wide). */
 async function capture(argv: string[]): Promise<{ rc: number; out: string; err: string }> {

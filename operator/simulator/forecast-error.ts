@@ -1,6 +1,6 @@
 // How good is a forecast on a trace: mean absolute error over leads 1..H steps, gCO2eq/kWh.
-import { buildFallbackForecast } from '../fallback-forecast.ts';
-import type { IntensityPoint } from '../types.ts';
+import { buildFallbackForecast } from '../decision/fallback-forecast.ts';
+import type { IntensityPoint } from '../decision/types.ts';
 
 export interface ForecastError {
   /** Mean absolute error over every (issue time, lead ≤ horizon) pair, gCO2eq/kWh. */

@@ -1,7 +1,7 @@
 // Variant profiles for the simulator and bench, derived from real measurements shipped in data/variants/
 // (derivation in docs/results.md). Pure: CSV text in, profiles out.
-import { parseCsvLine } from '../../carbon/trace-file.ts';
-import type { VariantProfile } from '../types.ts';
+import { parseCsvLine } from '../carbon/trace-file.ts';
+import type { VariantProfile } from '../decision/types.ts';
 
 function table(text: string, file: string): { header: string[]; rows: string[][] } {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');

@@ -1,6 +1,6 @@
 // One simulation: a carbon trace and a demand series replayed through decide() and the baselines, side by side.
-import type { CarbonTrace } from '../../carbon/trace-file.ts';
-import type { VariantProfile } from '../types.ts';
+import type { CarbonTrace } from '../carbon/trace-file.ts';
+import type { VariantProfile } from '../decision/types.ts';
 import { alignDemand, type DemandTrace, syntheticDemand } from './demand-trace.ts';
 import type { Metrics } from './ledger.ts';
 import { DEFAULT_ORACLE_UNITS, runOracle } from './oracle.ts';

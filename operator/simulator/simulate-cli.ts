@@ -5,12 +5,12 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseCarbonTrace, parseUtcTime } from '../carbon/trace-file.ts';
-import { parseDemandTrace, type DemandTrace } from './simulator/demand-trace.ts';
-import { plotSvg } from './simulator/plot-svg.ts';
-import { comparisonJson, formatComparison } from './simulator/report.ts';
-import { compare, defaultService, prepare, simInputs, summarise } from './simulator/simulate.ts';
-import { a100IdleWattsUpperBound, legacyProfiles } from './simulator/variant-profiles.ts';
-import type { VariantProfile } from './types.ts';
+import { parseDemandTrace, type DemandTrace } from './demand-trace.ts';
+import { plotSvg } from './plot-svg.ts';
+import { comparisonJson, formatComparison } from './report.ts';
+import { compare, defaultService, prepare, simInputs, summarise } from './simulate.ts';
+import { a100IdleWattsUpperBound, legacyProfiles } from './variant-profiles.ts';
+import type { VariantProfile } from '../decision/types.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_DEMAND = `${ROOT}data/demand/azure2024_conv_hourly.csv`;

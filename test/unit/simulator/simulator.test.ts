@@ -3,15 +3,10 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { parseCarbonTrace, type CarbonTrace } from '../../../operator/carbon/trace-file.ts';
-import { defaultVariants } from '../../../operator/decision/simulate-cli.ts';
-import { parseDemandTrace } from '../../../operator/decision/simulator/demand-trace.ts';
-import { runOracle } from '../../../operator/decision/simulator/oracle.ts';
-import {
-  runCarbonscale,
-  runDemandOnly,
-  runStatic,
-  runThreshold,
-} from '../../../operator/decision/simulator/policies.ts';
+import { defaultVariants } from '../../../operator/simulator/simulate-cli.ts';
+import { parseDemandTrace } from '../../../operator/simulator/demand-trace.ts';
+import { runOracle } from '../../../operator/simulator/oracle.ts';
+import { runCarbonscale, runDemandOnly, runStatic, runThreshold } from '../../../operator/simulator/policies.ts';
 import {
   compare,
   type Comparison,
@@ -20,7 +15,7 @@ import {
   simInputs,
   summarise,
   type Summary,
-} from '../../../operator/decision/simulator/simulate.ts';
+} from '../../../operator/simulator/simulate.ts';
 
 const root = new URL('../../../', import.meta.url);
 const read = (p: string) => readFileSync(new URL(p, root), 'utf8');
