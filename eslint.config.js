@@ -1,5 +1,6 @@
 // Mainstream lint for TypeScript run by Node's type stripping: typescript-eslint's recommended set.
 import js from '@eslint/js';
+import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -12,6 +13,48 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
+    },
+  },
+  // ---- Boundary: operator/decision/ is the pure policy (ADR 0101). It imports only its own files: no node:*
+  // built-ins, no carbon/, kube/, audit/, reconciler/, simulator/, demand/ (or any folder or package outside it), no
+  // dynamic import, and no clock, randomness or I/O globals, so that the operator and the simulator run the very same
+  // deterministic engine. test/unit/decision/import-boundary.test.ts checks that this block fails such code.
+  {
+    files: ['operator/decision/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: builtinModules.map((name) => ({ name, message: 'operator/decision/ is pure: no Node built-ins.' })),
+          patterns: [
+            {
+              regex: '^(?!\\./)',
+              message:
+                'operator/decision/ is pure: import only its own files (./x.ts), never node:*, carbon/, kube/, audit/, reconciler/, simulator/, demand/ or packages.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ImportExpression', message: 'operator/decision/ is pure: no dynamic import().' },
+        {
+          selector: "CallExpression[callee.name='require']",
+          message: 'operator/decision/ is pure: no require().',
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...['process', 'fetch', 'setTimeout', 'setInterval', 'setImmediate', 'performance', 'crypto'].map((name) => ({
+          name,
+          message: 'operator/decision/ is pure: no I/O, timers or clock; the caller passes `now` and the data.',
+        })),
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'operator/decision/ is pure: the caller passes `now`.' },
+        { object: 'Math', property: 'random', message: 'operator/decision/ is deterministic: no randomness.' },
+      ],
     },
   },
 );
