@@ -1,8 +1,10 @@
 // The carbonscale policy: carbon intensity, demand and SLOs in; a variant, a replica count and the reason out.
 // Pure and deterministic: no I/O, no clock (the caller passes `now`), no randomness. docs/policy.md explains every
 // rule; the comments here say why each step is where it is.
+import { budgetUsed as budgetUsedOf } from './budget-books.ts';
 import { budgetWindowMs } from './budget-window.ts';
 import { validateDecisionInput } from './decision-input-error.ts';
+import { expectedRequests } from './demand-forecast.ts';
 import { emissionsRateGPerHour, MS_PER_HOUR, servicePowerWatts, switchEmissionsG } from './energy-model.ts';
 import { buildFallbackForecast, DAY_MS } from './fallback-forecast.ts';
 import { replicasNeeded } from './latency-model.ts';
@@ -214,6 +216,22 @@ export function decide(input: DecisionInput, now: number): Decision {
     ? null
     : emissionsRateGPerHour(target, replicas, predicted, input.pue, intensity, input.embodiedGPerGpuHour);
 
+  // The one "budget used" (budget-books.ts): of the allowance of this window's expected requests.
+  const used =
+    budget && degradedIdx.length > 0
+      ? budgetUsedOf(
+          { windowStartMs: windowStart, servedTotal, servedDegraded },
+          budget.fraction,
+          expectedRequests(
+            predicted,
+            input.demand.forecast,
+            now,
+            now + policy.intervalMs,
+            windowEnd,
+            policy.intervalMs,
+          ),
+        )
+      : undefined;
   const reason = explain({
     input,
     now,
@@ -225,7 +243,7 @@ export function decide(input: DecisionInput, now: number): Decision {
     to: target,
     replicas,
     changed: targetIdx !== curIdx,
-    budgetUsedShare: budget ? servedDegraded / Math.max(1e-9, budget.fraction * (servedTotal + w0)) : undefined,
+    budgetUsedShare: used,
     cutoffShare,
     notes,
     highCarbon,
@@ -240,6 +258,7 @@ export function decide(input: DecisionInput, now: number): Decision {
     expectedPowerWatts,
     degraded: targetIdx !== 0,
     flags,
+    ...(used !== undefined ? { budgetUsed: used } : {}),
   };
 }
 
@@ -300,17 +319,11 @@ function dwellDemand(input: DecisionInput, now: number, end: number, planRps: nu
   return sum;
 }
 
-/** Requests expected from the end of this interval to the end of the window, hour by hour (no carbon needed). */
+/** Requests expected from the end of this interval to the end of the window (no carbon needed). */
 function restDemand(input: DecisionInput, now: number, windowEnd: number): number {
   const flat = input.demand.predictedRps ?? input.demand.currentRps;
-  const fc = input.demand.forecast;
-  let sum = 0;
-  for (let a = now + input.policy.intervalMs; a < windowEnd; a += MS_PER_HOUR) {
-    const b = Math.min(a + MS_PER_HOUR, windowEnd);
-    const rps = fc && fc.length > 0 ? (nearestDemand(fc, a) ?? flat) : flat;
-    sum += rps * ((b - a) / 1000);
-  }
-  return sum;
+  const next = now + input.policy.intervalMs;
+  return expectedRequests(flat, input.demand.forecast, next, next, windowEnd, input.policy.intervalMs);
 }
 
 function nearestDemand(points: { timeMs: number; rps: number }[], t: number): number | undefined {
@@ -345,6 +358,7 @@ function forecastFor(input: DecisionInput, now: number, flags: DecisionFlags): I
   const budget = input.slo.degradationBudget;
   // Look as far as the budget window can reach (a day, or up to a week).
   const horizon = budget ? budgetWindowMs(budget.window) : DAY_MS;
+  if (input.carbon.forecastIsFallback) flags.fallbackForecast = true;
   if (given.length === 0) {
     flags.fallbackForecast = true;
     return buildFallbackForecast(history, now, I, horizon, step);

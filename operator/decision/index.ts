@@ -1,4 +1,10 @@
-// Public face of the decision package: the pure policy and the models the controller and the audit reuse.
+// Public face of the decision package: the one engine, the pure policy and the models the controller and the audit
+// reuse.
+export { engineStep, newBooks, intervalStartFor, policyKey } from './engine.ts';
+export type { ServicePolicy, StandingPlan, EngineBooks, EngineObservation, EngineStep, BudgetLive } from './engine.ts';
+export { budgetUsed, bookRequests, requestsServed, emptyBudget, windowEndFor } from './budget-books.ts';
+export { demandOutlook, expectedRequests, rateAt, DEMAND_HISTORY_MS } from './demand-forecast.ts';
+export type { DemandOutlook, DemandBasis } from './demand-forecast.ts';
 export { decide, DEFAULT_HEADROOM, DEFAULT_BUDGET_DEMAND_SAFETY } from './decide.ts';
 export { budgetWindowMs, windowStartFor } from './budget-window.ts';
 export { DecisionInputError, validateDecisionInput } from './decision-input-error.ts';

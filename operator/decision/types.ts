@@ -46,6 +46,9 @@ export interface CarbonSignal {
   forecast?: IntensityPoint[];
   /** Measured recent past, ascending in time; used for the fallback forecast and the high-carbon test. */
   history?: IntensityPoint[];
+  /** The forecast was built from history by the carbon layer (no provider forecast): treated like the policy's
+   *  own fallback (flag `fallbackForecast`; not a provider forecast for the high-carbon test). */
+  forecastIsFallback?: boolean;
 }
 
 export interface DemandPoint {
@@ -142,4 +145,7 @@ export interface Decision {
   expectedPowerWatts: number;
   degraded: boolean;
   flags: DecisionFlags;
+  /** Eco with a budget: degraded requests of this window as a fraction of its allowance (budget-books.ts
+   *  `budgetUsed`, the one definition; estimated until the window closes). The reason prints it rounded. */
+  budgetUsed?: number;
 }

@@ -1,6 +1,8 @@
-// The accounting every simulated policy goes through, so that all of them are measured the same way: emissions
+// The measurement every simulated policy goes through, so that all of them are measured the same way: emissions
 // (operational at the trace's actual intensity × PUE, embodied per GPU-hour, variant swaps), energy, requests,
-// quality-weighted requests, the degradation budget per window, switches and minutes in SLO violation.
+// quality-weighted requests, the share of each budget window's requests served degraded (and the windows over
+// budget), switches and minutes in SLO violation. It measures a run after the fact; it is not the budget rule a
+// policy decides by (the engine keeps its own books: decision/budget-books.ts), only the same window rule.
 import { windowStartFor } from '../decision/budget-window.ts';
 import {
   energyKWh,
@@ -41,12 +43,11 @@ export interface Timeline {
   relaxed: Uint8Array;
 }
 
-export { windowStartFor };
-
 export class Ledger {
   readonly m: Metrics;
   readonly timeline: Timeline;
-  readonly budgetState = { windowStartMs: 0, servedTotal: 0, servedDegraded: 0 };
+  /** Measured requests of the window in progress (all, and served degraded). */
+  private readonly win = { windowStartMs: NaN, servedTotal: 0, servedDegraded: 0 };
   private readonly spec: ServiceSpec;
   private readonly inp: SimInputs;
   private readonly window: 'day' | 'week';
@@ -66,7 +67,6 @@ export class Ledger {
       emissionsG: new Float64Array(n),
       relaxed: new Uint8Array(n),
     };
-    this.budgetState.windowStartMs = windowStartFor(inp.timesMs[0] ?? 0, this.window);
     this.m = {
       policy,
       tier: spec.tier,
@@ -88,19 +88,24 @@ export class Ledger {
     };
   }
 
-  /** Rolls the budget window forward if step `t` starts a new one. Call before deciding step t. */
-  roll(t: number): void {
+  /** Measured requests of the window holding step t, before step t (a new window starts empty). */
+  windowSoFar(t: number): { servedTotal: number; servedDegraded: number } {
+    this.roll(t);
+    return { servedTotal: this.win.servedTotal, servedDegraded: this.win.servedDegraded };
+  }
+
+  private roll(t: number): void {
     const start = windowStartFor(this.inp.timesMs[t]!, this.window);
-    if (start !== this.budgetState.windowStartMs) {
+    if (start !== this.win.windowStartMs) {
       this.closeWindow();
-      this.budgetState.windowStartMs = start;
-      this.budgetState.servedTotal = 0;
-      this.budgetState.servedDegraded = 0;
+      this.win.windowStartMs = start;
+      this.win.servedTotal = 0;
+      this.win.servedDegraded = 0;
     }
   }
 
   private closeWindow(): void {
-    const b = this.budgetState;
+    const b = this.win;
     if (b.servedTotal <= 0) return;
     const share = b.servedDegraded / b.servedTotal;
     this.m.windows++;
@@ -111,6 +116,7 @@ export class Ledger {
 
   /** Books step t run with variant index `v`, `n` replicas, under the relaxed ceiling or not. */
   step(t: number, v: number, n: number, relaxed: boolean): void {
+    this.roll(t);
     const { spec, inp } = this;
     const variant = spec.variants[v]!;
     const stepMs = inp.stepMs;
@@ -137,8 +143,8 @@ export class Ledger {
     m.qualityWeightedRequests += requests * variant.quality;
     m.gpuHours += n * variant.gpusPerReplica * hours;
     if (v !== 0) m.degradedRequests += requests;
-    this.budgetState.servedTotal += requests;
-    if (v !== 0) this.budgetState.servedDegraded += requests;
+    this.win.servedTotal += requests;
+    if (v !== 0) this.win.servedDegraded += requests;
     // The SLO in force: premium always the strict one; eco the relaxed one in the hours it used it.
     const sloMs =
       spec.tier === 'eco' && relaxed && spec.slo.relaxedLatencyP95Ms !== undefined

@@ -10,9 +10,9 @@
 // same high-carbon hours as decide(): intensity at or above the trailing 24 h mean), since fewer replicas always
 // draw less power.
 import { emissionsRateGPerHour, switchEmissionsG } from '../decision/energy-model.ts';
+import { windowStartFor } from '../decision/budget-window.ts';
 import { Ledger } from './ledger.ts';
 import { type PolicyRun, type Prepared, sizeFor } from './policies.ts';
-import { windowStartFor } from './ledger.ts';
 import { highCarbonSteps } from './high-carbon.ts';
 import type { ServiceSpec } from './sim-types.ts';
 
@@ -156,7 +156,6 @@ export function runOracle(spec: ServiceSpec, p: Prepared, units = DEFAULT_ORACLE
   }
   const ledger = new Ledger('oracle', spec, inp);
   for (let t = 0; t < T; t++) {
-    ledger.roll(t);
     const j = chosen[t]!;
     ledger.step(t, vIdx[j]!, reps[j * T + t]!, relaxedMs !== undefined && high[t] === 1);
   }

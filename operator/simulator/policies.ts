@@ -1,12 +1,13 @@
-// The online policies the simulator compares, each stepped over the same inputs and booked by the same Ledger:
-//   carbonscale  — decide() itself, exactly as the controller calls it;
+// The online policies the simulator compares, each stepped over the same inputs and measured by the same Ledger:
+//   carbonscale  — the decision engine itself (engineStep), exactly as the operator calls it once per interval;
 //   static       — (a) the full variant at replicas sized for the peak;
-//   demand-only  — (b) the full variant, replicas follow demand: decide() with the premium tier (carbon ignored);
+//   demand-only  — (b) the full variant, replicas follow demand: the engine with the premium tier (carbon ignored);
 //   threshold    — (c) carbon-aware-keda-operator style: intensity bands cap replicas; the top band also runs the
 //                  smaller variant (running budget guard, same dwell), so it has the same levers we have.
-import { decide } from '../decision/decide.ts';
+import { DEMAND_HISTORY_MS } from '../decision/demand-forecast.ts';
+import { engineStep, newBooks, type EngineBooks, type ServicePolicy } from '../decision/engine.ts';
 import { replicasNeeded } from '../decision/latency-model.ts';
-import type { DecisionInput, DemandPoint, IntensityPoint } from '../decision/types.ts';
+import type { DemandPoint, IntensityPoint } from '../decision/types.ts';
 import { demandView, type DemandView } from './demand-signal.ts';
 import { Ledger, type Metrics, type Timeline } from './ledger.ts';
 import { highCarbonSteps } from './high-carbon.ts';
@@ -23,25 +24,26 @@ export interface Prepared {
   view: DemandView;
   points: IntensityPoint[];
   forecastPoints: IntensityPoint[] | undefined;
-  /** Demand one week earlier for each step (pre-roll included), requests/s. */
-  weekAgo: Float64Array;
+  /** Measured demand per step, pre-roll first: what the operator's per-service demand history would hold. */
+  demandHistory: DemandPoint[];
+  /** Steps of pre-roll at the start of demandHistory. */
+  preSteps: number;
   stepsPerDay: number;
 }
 
 export function prepare(inp: SimInputs): Prepared {
-  const view = demandView(inp.demandRps, inp.stepMs, inp.demandPreRollRps);
+  const pre = inp.demandPreRollRps ?? new Float64Array(0);
+  const demandHistory: DemandPoint[] = [];
+  const t0 = inp.timesMs[0] ?? 0;
+  for (let i = 0; i < pre.length; i++) demandHistory.push({ timeMs: t0 - (pre.length - i) * inp.stepMs, rps: pre[i]! });
+  for (let t = 0; t < inp.timesMs.length; t++) demandHistory.push({ timeMs: inp.timesMs[t]!, rps: inp.demandRps[t]! });
+  const view = demandView(demandHistory, pre.length, inp.stepMs);
   const stepsPerDay = Math.max(1, Math.round(86_400_000 / inp.stepMs));
   const points = inp.timesMs.map((t, i) => ({ timeMs: t, valueGPerKWh: inp.intensity[i]! }));
   const forecastPoints = inp.forecast
     ? inp.timesMs.map((t, i) => ({ timeMs: t, valueGPerKWh: inp.forecast![i]! }))
     : undefined;
-  const pre = inp.demandPreRollRps ?? new Float64Array(0);
-  const weekAgo = new Float64Array(inp.timesMs.length);
-  for (let t = 0; t < weekAgo.length; t++) {
-    const i = t - view.week;
-    weekAgo[t] = i >= 0 ? inp.demandRps[i]! : pre.length + i >= 0 ? pre[pre.length + i]! : NaN;
-  }
-  return { inp, view, points, forecastPoints, weekAgo, stepsPerDay };
+  return { inp, view, points, forecastPoints, demandHistory, preSteps: pre.length, stepsPerDay };
 }
 
 export interface CarbonscaleOptions {
@@ -52,71 +54,54 @@ export interface CarbonscaleOptions {
   label?: string;
 }
 
-/** Runs decide() over the trace. */
+/** The ServicePolicy the engine sees for a simulated service. */
+export function servicePolicy(spec: ServiceSpec, tier: 'premium' | 'eco' = spec.tier): ServicePolicy {
+  return {
+    variants: spec.variants,
+    tier,
+    replicas: spec.replicas,
+    slo: spec.slo,
+    pue: spec.pue,
+    embodiedGPerGpuHour: spec.embodiedGPerGpuHour,
+    policy: spec.policy,
+  };
+}
+
+/** Runs the engine over the trace: one engineStep per interval, the plan applied at once (as observed next). */
 export function runCarbonscale(spec: ServiceSpec, p: Prepared, opts: CarbonscaleOptions = {}): PolicyRun {
-  const { inp, view } = p;
+  const { inp } = p;
   const tier = opts.tierOverride ?? spec.tier;
   const ledger = new Ledger(opts.label ?? 'carbonscale', { ...spec, tier }, inp);
+  const service = servicePolicy(spec, tier);
   const index = new Map(spec.variants.map((v, i) => [v.name, i]));
   const useFc = opts.useForecast !== false && p.forecastPoints !== undefined;
   const day = p.stepsPerDay;
-  // Demand is predicted as far as the budget window reaches (a day, or a week).
-  const horizon = spec.slo.degradationBudget?.window === 'week' ? 7 * day : day;
-  let variant: string | undefined;
-  let replicas: number | undefined;
-  let lastChangeMs: number | undefined;
+  const keep = Math.ceil(DEMAND_HISTORY_MS / inp.stepMs) + 1;
+  let books: EngineBooks = newBooks(inp.timesMs[0] ?? 0, service);
   for (let t = 0; t < inp.timesMs.length; t++) {
-    ledger.roll(t);
     const now = inp.timesMs[t]!;
-    const heldGpus = (replicas ?? 0) * spec.variants[index.get(variant ?? '') ?? 0]!.gpusPerReplica;
-    const input: DecisionInput = {
-      variants: spec.variants,
-      tier,
-      replicas: spec.replicas,
-      slo: spec.slo,
+    const plan = books.plan;
+    const heldGpus = plan ? plan.replicas * spec.variants[index.get(plan.variant) ?? 0]!.gpusPerReplica : 0;
+    const end = p.preSteps + t;
+    const step = engineStep(books, {
+      now,
+      service,
+      observed: {
+        ...(plan ? { variant: plan.variant, replicas: plan.replicas } : {}),
+        clusterGpuHeadroom: Math.max(0, spec.clusterGpus - heldGpus),
+      },
       carbon: {
         nowGPerKWh: inp.intensity[t]!,
         history: p.points.slice(Math.max(0, t - 2 * day), t),
         ...(useFc ? { forecast: p.forecastPoints!.slice(t + 1, t + 1 + day) } : {}),
       },
-      pue: spec.pue,
-      embodiedGPerGpuHour: spec.embodiedGPerGpuHour,
-      policy: spec.policy,
-      demand: {
-        currentRps: view.current[t]!,
-        predictedRps: view.predicted[t]!,
-        forecast: demandForecast(p, t, horizon),
-      },
-      state: {
-        ...(variant !== undefined ? { variant } : {}),
-        ...(replicas !== undefined ? { replicas } : {}),
-        ...(lastChangeMs !== undefined ? { lastChangeMs } : {}),
-        budget: { ...ledger.budgetState },
-      },
-      clusterGpuHeadroom: Math.max(0, spec.clusterGpus - heldGpus),
-    };
-    const d = decide(input, now);
-    if (variant !== undefined && d.variant !== variant) lastChangeMs = now;
-    variant = d.variant;
-    replicas = d.replicas;
+      demand: { history: p.demandHistory.slice(Math.max(0, end - keep), end) },
+    });
+    books = step.books;
+    const d = step.decision;
     ledger.step(t, index.get(d.variant)!, d.replicas, d.flags.relaxedLatency);
   }
   return { metrics: ledger.finish(), timeline: ledger.timeline };
-}
-
-/** The rest of the budget window's demand as the policy can know it: a week earlier, scaled to the current level. */
-function demandForecast(p: Prepared, t: number, horizonSteps: number): DemandPoint[] {
-  const { inp, view, weekAgo } = p;
-  const ref = t > 0 ? weekAgo[t - 1]! : NaN;
-  const scale = Number.isFinite(ref) && ref > 0 ? view.current[t]! / ref : 1;
-  const out: DemandPoint[] = [];
-  const end = Math.min(inp.timesMs.length, t + horizonSteps);
-  for (let k = t + 1; k < end; k++) {
-    const w = weekAgo[k]!;
-    if (!Number.isFinite(w)) break;
-    out.push({ timeMs: inp.timesMs[k]!, rps: w * scale });
-  }
-  return out;
 }
 
 function maxReplicas(spec: ServiceSpec, vIdx: number): number {
@@ -137,10 +122,7 @@ export function runStatic(spec: ServiceSpec, p: Prepared): PolicyRun {
   let peak = 0;
   for (const r of p.view.plan) if (r > peak) peak = r;
   const n = sizeFor(spec, 0, peak, spec.slo.latencyP95Ms);
-  for (let t = 0; t < p.inp.timesMs.length; t++) {
-    ledger.roll(t);
-    ledger.step(t, 0, n, false);
-  }
+  for (let t = 0; t < p.inp.timesMs.length; t++) ledger.step(t, 0, n, false);
   return { metrics: ledger.finish(), timeline: ledger.timeline };
 }
 
@@ -170,7 +152,6 @@ export function runThreshold(spec: ServiceSpec, p: Prepared): PolicyRun {
   let lastChange = -Infinity;
   const buf: number[] = [];
   for (let t = 0; t < inp.timesMs.length; t++) {
-    ledger.roll(t);
     const now = inp.timesMs[t]!;
     const I = inp.intensity[t]!;
     buf.length = 0;
@@ -180,7 +161,8 @@ export function runThreshold(spec: ServiceSpec, p: Prepared): PolicyRun {
     const p80 = buf.length ? buf[Math.floor(buf.length * 0.8)]! : Infinity;
     const rps = view.plan[t]!;
     const w0 = rps * (inp.stepMs / 1000);
-    const b = ledger.budgetState;
+    // The baseline's own running guard, on the measured requests of the window so far.
+    const b = ledger.windowSoFar(t);
     const budgetOk = f > 0 && b.servedDegraded + w0 <= f * (b.servedTotal + w0);
     // Entering must be affordable for the whole dwell at this rate, as for decide().
     const wDwell = w0 * Math.max(1, Math.ceil(spec.policy.minDwellMs / inp.stepMs));
