@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CRD_DIRS, renderCrds } from '../operator/api/crds.ts';
+import { VALUES_SCHEMA_FILE, valuesSchemaWithProviders } from '../operator/api/carbon-source-schema.ts';
 
 const root = join(import.meta.dirname, '..');
 const check = process.argv.includes('--check');
@@ -20,6 +21,21 @@ for (const dir of CRD_DIRS) {
     } else {
       writeFileSync(p, text);
       console.log(`wrote ${dir}/${file}`);
+    }
+  }
+}
+// The chart's values schema lists the CarbonSource providers too: rendered from the same registry.
+{
+  const p = join(root, VALUES_SCHEMA_FILE);
+  const current = readFileSync(p, 'utf8');
+  const text = `${JSON.stringify(valuesSchemaWithProviders(JSON.parse(current) as Record<string, unknown>), null, 2)}\n`;
+  if (current !== text) {
+    if (check) {
+      console.error(`${VALUES_SCHEMA_FILE} is out of date: run node scripts/gen-crds.ts`);
+      stale++;
+    } else {
+      writeFileSync(p, text);
+      console.log(`wrote ${VALUES_SCHEMA_FILE}`);
     }
   }
 }

@@ -1,127 +1,88 @@
-// The cluster-scoped CarbonSource CRD: where a grid-intensity signal comes from (docs/carbon.md, ADR 0400).
-// The operator validates the spec again with validateCarbonSourceSpec (operator/carbon/config.ts), which fills
-// defaults and names every bad field; this schema rejects malformed objects at the API server first.
+// The cluster-scoped CarbonSource CRD: where a grid-intensity signal comes from (docs/carbon.md, ADRs 0400, 0403).
+// Rendered from the same declarations the operator validates with (operator/carbon/config.ts COMMON_FIELDS and
+// each registered provider's definition), so the provider enum, the provider blocks and the per-provider rules of
+// the API server cannot drift from the operator's. The operator still validates every spec itself
+// (validateCarbonSourceSpec), because some rules are beyond a schema (a URL without credentials, staleness ≥ poll).
+import type { Field, Fields, ProviderRegistry } from '../carbon/index.ts';
+import { describeField as describe, providerRegistry, specFields } from '../carbon/index.ts';
 import { conditionsSchema, crdDocument, int, num, obj, str, type Schema } from './schema-builders.ts';
 
-export const carbonSourceSpecSchema: Schema = obj(
-  'A grid carbon-intensity signal: the provider, how to reach it, how often to poll, and what to fall back to.',
-  {
-    provider: str('electricityMaps, wattTime, ukCarbonIntensity, carbonAwareSdk, trace (replay a file) or static.', {
-      enum: ['electricityMaps', 'wattTime', 'ukCarbonIntensity', 'carbonAwareSdk', 'trace', 'static'],
-    }),
-    endpoint: str("Base URL; defaults to the provider's public API. Required for carbonAwareSdk (self-hosted).", {
-      pattern: '^https?://',
-    }),
-    credentialsSecretRef: obj(
-      'The Secret holding the API key or login. Its values never appear in logs, Events, status or errors.',
-      {
-        name: str('Secret name.', { minLength: 1 }),
-        namespace: str(
-          "Secret namespace (default: the operator's namespace; the operator may read Secrets only there).",
-        ),
-        apiKeyKey: str('Key of the API key (Electricity Maps). Default apiKey.'),
-        usernameKey: str('Key of the user name (WattTime). Default username.'),
-        passwordKey: str('Key of the password (WattTime). Default password.'),
-      },
-      ['name'],
-    ),
-    credentialsFromEnv: obj('Names of environment variables of the operator process holding the credentials.', {
-      apiKey: str('Variable holding the API key.'),
-      username: str('Variable holding the user name.'),
-      password: str('Variable holding the password.'),
-    }),
-    pollIntervalSeconds: int('How often each (source, region) pair is polled, in seconds. Default 300.', {
-      minimum: 10,
-      maximum: 86400,
-    }),
-    timeoutSeconds: num('Deadline for one HTTP attempt, body included, in seconds. Default 10.', {
-      exclusiveMinimum: true,
-      minimum: 0,
-      maximum: 300,
-    }),
-    staleAfterSeconds: int('A value older than this (by its data timestamp) is not used, in seconds. Default 7200.', {
-      minimum: 60,
-    }),
-    maxBodyBytes: int('Responses larger than this are cut off and rejected, in bytes. Default 2 MiB.', {
-      minimum: 1024,
-    }),
-    retries: int('Retries after the first attempt (exponential backoff with jitter). Default 2.', {
-      minimum: 0,
-      maximum: 10,
-    }),
-    rateLimit: obj(
-      "Client-side request budget; defaults follow the provider's published limits.",
-      {
-        requests: int('Requests allowed per window.', { minimum: 1 }),
-        perSeconds: int('Window length in seconds.', { minimum: 1 }),
-      },
-      ['requests', 'perSeconds'],
-    ),
-    forecastHorizonHours: int('How far ahead to ask for a forecast, in hours. Default 24.', {
-      minimum: 1,
-      maximum: 72,
-    }),
-    emissionFactorType: str('direct (Scope 2 counterpart, default) or lifecycle.', { enum: ['direct', 'lifecycle'] }),
-    signalType: str('wattTime: co2_moer (marginal) or co2_aoer; carbonAwareSdk/static: average or marginal.', {
-      enum: ['co2_moer', 'co2_aoer', 'average', 'marginal'],
-    }),
-    trace: obj(
-      'trace: replay a real CSV/JSON intensity trace.',
-      {
-        file: str('Trace file; relative paths resolve against the operator image root (data/carbon/...).', {
-          minLength: 1,
-        }),
-        offsetSeconds: num('Shift of trace time against real time, in seconds.'),
-        speedup: num('Trace seconds per real second (60: one trace hour per real minute). Default 1.', {
-          exclusiveMinimum: true,
-          minimum: 0,
-        }),
-        anchor: str('ISO time that maps to the trace start. Default: 1 January 00:00 UTC of the current year.'),
-        forecast: str("auto, column (the trace's forecast column), oracle (future actuals) or none.", {
-          enum: ['auto', 'column', 'oracle', 'none'],
-        }),
-      },
-      ['file'],
-    ),
-    static: obj(
-      'static: a fixed intensity.',
-      { valueGPerKWh: num('Intensity in gCO2eq/kWh.', { minimum: 0, maximum: 2000 }) },
-      ['valueGPerKWh'],
-    ),
-    regionMap: {
-      type: 'object',
-      description: "Maps an InferenceService's region to the provider's region name (e.g. DE → germanywestcentral).",
-      additionalProperties: { type: 'string' },
-    },
-    fallback: {
-      type: 'array',
-      description: 'Names of other CarbonSources tried in order when this one has no fresh value.',
-      items: { type: 'string' },
-      maxItems: 8,
-    },
-    failSafe: obj(
-      'What eco services do when no source in the chain has a usable value. Premium is never degraded for lack of data.',
-      {
-        action: str('full-variant (default): run the full variant; assume-intensity: plan with valueGPerKWh.', {
-          enum: ['full-variant', 'assume-intensity'],
-        }),
-        valueGPerKWh: num('assume-intensity: the intensity to plan with, gCO2eq/kWh.', { minimum: 0, maximum: 2000 }),
-      },
-      ['action'],
-    ),
-  },
-  ['provider'],
-  {
-    'x-kubernetes-validations': [
-      { rule: "self.provider != 'trace' || has(self.trace)", message: 'spec.trace is required for provider trace' },
-      { rule: "self.provider != 'static' || has(self.static)", message: 'spec.static is required for provider static' },
-      {
-        rule: "self.provider != 'carbonAwareSdk' || has(self.endpoint)",
-        message: 'spec.endpoint is required for provider carbonAwareSdk',
-      },
-    ],
-  },
-);
+/** One field declaration → its OpenAPI v3 schema. */
+export function fieldSchema(f: Field): Schema {
+  switch (f.type) {
+    case 'string':
+      return str(describe(f), {
+        ...(f.enum ? { enum: [...f.enum] } : {}),
+        ...(f.pattern ? { pattern: f.pattern.source } : {}),
+        ...(f.minLength !== undefined ? { minLength: f.minLength } : {}),
+        ...(f.maxLength !== undefined ? { maxLength: f.maxLength } : {}),
+      });
+    case 'number':
+    case 'integer': {
+      const bounds: Schema = {
+        ...(f.minimum !== undefined ? { minimum: f.minimum } : {}),
+        ...(f.exclusiveMinimum ? { exclusiveMinimum: true } : {}),
+        ...(f.maximum !== undefined ? { maximum: f.maximum } : {}),
+      };
+      return f.type === 'integer' ? int(describe(f), bounds) : num(describe(f), bounds);
+    }
+    case 'object':
+      return objectSchema(describe(f), f.fields);
+    case 'map':
+      return { type: 'object', description: describe(f), additionalProperties: { type: 'string' } };
+    case 'list':
+      return {
+        type: 'array',
+        description: describe(f),
+        items: fieldSchema(f.item),
+        ...(f.maxItems !== undefined ? { maxItems: f.maxItems } : {}),
+        ...(f.unique ? { 'x-kubernetes-list-type': 'set' } : {}),
+      };
+  }
+}
+
+function objectSchema(description: string, fields: Fields, extra: Schema = {}): Schema {
+  const props = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, fieldSchema(f)]));
+  const required = Object.entries(fields)
+    .filter(([, f]) => f.required)
+    .map(([k]) => k);
+  return obj(description, props, required, extra);
+}
+
+/** Admission rules per provider, from its definition: its required block and endpoint, and blocks of others. */
+function providerRules(registry: ProviderRegistry): Schema[] {
+  const rules: Schema[] = [];
+  for (const d of registry.list()) {
+    if (d.block)
+      rules.push(
+        {
+          rule: `self.provider != '${d.kind}' || has(self.${d.block.key})`,
+          message: `spec.${d.block.key} is required for provider ${d.kind}`,
+        },
+        {
+          rule: `!has(self.${d.block.key}) || self.provider == '${d.kind}'`,
+          message: `spec.${d.block.key} is only for provider ${d.kind}`,
+        },
+      );
+    if (d.transport === 'http' && d.defaultEndpoint === undefined)
+      rules.push({
+        rule: `self.provider != '${d.kind}' || has(self.endpoint)`,
+        message: `spec.endpoint is required for provider ${d.kind}`,
+      });
+  }
+  return rules;
+}
+
+/** The spec schema for a registry (the built-in providers unless told otherwise). */
+export function carbonSourceSpecSchemaFor(registry: ProviderRegistry): Schema {
+  return objectSchema(
+    'A grid carbon-intensity signal: the provider, how to reach it, how often to poll, and what to fall back to.',
+    specFields(registry),
+    { 'x-kubernetes-validations': providerRules(registry) },
+  );
+}
+
+export const carbonSourceSpecSchema: Schema = carbonSourceSpecSchemaFor(providerRegistry);
 
 export function carbonSourceCrd(): Schema {
   return crdDocument({
@@ -144,3 +105,30 @@ export function carbonSourceCrd(): Schema {
     }),
   });
 }
+
+/**
+ * The chart's values schema with its CarbonSource provider enum set from the registry (the rest of the file is the
+ * chart's). `node scripts/gen-crds.ts` writes it; test/unit/carbon/registry-drift.test.ts checks it.
+ */
+export function valuesSchemaWithProviders(valuesSchema: Record<string, unknown>, registry = providerRegistry) {
+  const copy = structuredClone(valuesSchema) as Record<string, Record<string, unknown>>;
+  const at = (o: unknown, ...path: string[]) =>
+    path.reduce<unknown>((x, k) => (x as Record<string, unknown> | undefined)?.[k], o) as Record<string, unknown>;
+  const provider = at(
+    copy,
+    'properties',
+    'carbon',
+    'properties',
+    'sources',
+    'items',
+    'properties',
+    'spec',
+    'properties',
+    'provider',
+  );
+  if (!provider) throw new Error('values.schema.json: carbon.sources[].spec.provider not found');
+  provider.enum = registry.kinds();
+  return copy;
+}
+
+export const VALUES_SCHEMA_FILE = 'charts/carbonscale/values.schema.json';

@@ -5,11 +5,14 @@
 // `GET /emissions/forecasts/current?location&dataStartAt&dataEndAt` → `[{…, optimalDataPoints: [...],
 // forecastData: [{location, timestamp, duration (minutes), value}]}]`. The code returns `optimalDataPoints` (an
 // array); older docs show `optimalDataPoint`: we read `forecastData` and accept either. The SDK relays another
-// provider, so which signal it is (average or marginal) comes from the CarbonSource configuration.
+// provider, so which signal it is (average or marginal) comes from the CarbonSource configuration. Every emission
+// and forecast names its `location`: it must be the location asked for. `rating` and `value` are JSON numbers.
 import type { HttpOptions } from './http-client.ts';
 import { getJson } from './http-client.ts';
-import { field, intensity, isObject, malformed, timestamp } from './payload.ts';
+import { field, intensity, isObject, malformed, sameRegion, shown, timestamp } from './payload.ts';
+import { defineProvider } from './provider-definition.ts';
 import { CarbonProviderError } from './provider-error.ts';
+import { currentIndex } from './reading-checks.ts';
 import type { CarbonProvider, CarbonReading, EmissionBasis, SignalKind } from './types.ts';
 
 export interface CarbonAwareSdkOptions {
@@ -57,9 +60,10 @@ export class CarbonAwareSdkProvider implements CarbonProvider {
   }
 
   #emission(item: unknown, region: string, what: string, path: string): CarbonReading {
+    sameRegion(item, 'location', region, what, path, true);
     const dur = field(item, 'duration', what, path);
     if (typeof dur !== 'string' || !(parseTimeSpan(dur) > 0))
-      throw malformed(what, `${path}.duration`, `expected a TimeSpan like '01:00:00', got ${JSON.stringify(dur)}`);
+      throw malformed(what, `${path}.duration`, `expected a TimeSpan like '01:00:00', got ${shown(dur)}`);
     return {
       region,
       valueGPerKWh: intensity(field(item, 'rating', what, path), what, `${path}.rating`),
@@ -88,9 +92,13 @@ export class CarbonAwareSdkProvider implements CarbonProvider {
   async current(region: string, signal?: AbortSignal): Promise<CarbonReading> {
     const now = this.#o.http.now();
     const all = await this.#emissions(region, now - 2 * 3_600_000, now, signal);
-    const cur = all.filter((r) => r.timeMs <= now).at(-1);
-    if (!cur) throw new CarbonProviderError('no-data', `carbonAwareSdk ${region}: no emission at or before now`);
-    return cur;
+    const at = currentIndex(
+      all.map((r) => r.timeMs),
+      now,
+      `carbonAwareSdk /emissions/bylocation ${region}`,
+      '$',
+    );
+    return all[at]!;
   }
 
   async forecast(region: string, horizonMs: number, signal?: AbortSignal): Promise<CarbonReading[] | null> {
@@ -113,6 +121,7 @@ export class CarbonAwareSdkProvider implements CarbonProvider {
     if (!Array.isArray(body)) throw malformed(what, '$', 'expected an array of forecasts');
     const first = body[0];
     if (!isObject(first)) return null;
+    sameRegion(first, 'location', region, what, '$[0]', true);
     const data = field(first, 'forecastData', what, '$[0]');
     if (!Array.isArray(data)) throw malformed(what, '$[0].forecastData', 'expected an array');
     const opt = first.optimalDataPoints ?? first.optimalDataPoint;
@@ -121,6 +130,7 @@ export class CarbonAwareSdkProvider implements CarbonProvider {
     if (data.length === 0) return null;
     return data.map((p, i) => {
       const path = `$[0].forecastData[${i}]`;
+      sameRegion(p, 'location', region, what, path, false);
       const d = field(p, 'duration', what, path);
       if (typeof d !== 'number' || !(d > 0)) throw malformed(what, `${path}.duration`, 'expected minutes > 0');
       return {
@@ -145,3 +155,27 @@ export class CarbonAwareSdkProvider implements CarbonProvider {
     }
   }
 }
+
+export const carbonAwareSdk = defineProvider({
+  kind: 'carbonAwareSdk',
+  title: 'Green Software Foundation Carbon Aware SDK WebAPI',
+  docsUrl: 'https://github.com/Green-Software-Foundation/carbon-aware-sdk',
+  transport: 'http',
+  // Self-hosted: no public endpoint, spec.endpoint is required.
+  credentials: [],
+  signalTypes: {
+    allowed: ['average', 'marginal'],
+    default: 'average',
+    kindOf: (t) => (t === 'marginal' ? 'marginal' : 'average'),
+  },
+  emissionFactorTypes: ['direct', 'lifecycle'],
+  notes:
+    'SDK locations (`germanywestcentral`); `/emissions/bylocation?location&time&toTime`, `/emissions/forecasts/current`; 204 → `no-data` (forecast: `null`); TimeSpan `duration` checked; `optimalDataPoints` array or `optimalDataPoint` accepted; 501 on forecast → `null`; every `location` must be the one asked for',
+  create: (c) =>
+    new CarbonAwareSdkProvider({
+      endpoint: c.endpoint,
+      signal: c.signal,
+      basis: c.basis,
+      http: c.http,
+    }),
+});

@@ -1,17 +1,19 @@
-// The CarbonSource spec (carbonscale.dev/v1alpha1, cluster-scoped; see docs/adr/0400-carbon-source-config.md
-// and docs/carbon.md): which provider, where, which Secret holds its key, how often to poll, how long a value stays
-// usable, and what to fall back to. `validateCarbonSourceSpec` is pure: it fills defaults and returns every
-// problem at once, each naming its field path, so the controller can put them in the status as they are.
+// The CarbonSource spec (carbonscale.dev/v1alpha1, cluster-scoped; see docs/adr/0400-carbon-source-config.md,
+// 0403-providers-register-themselves.md and docs/carbon.md): which provider, where, which Secret holds its key,
+// how often to poll, how long a value stays usable, and what to fall back to. The fields common to every provider
+// are declared here (COMMON_FIELDS); each provider declares its own block and which common settings apply to it
+// (provider-definition.ts). `validateCarbonSourceSpec` is pure: it fills defaults and returns every problem at
+// once, each naming its field path, so the controller can put them in the status as they are.
+import type { Fields } from './config-fields.ts';
+import { readFields } from './config-fields.ts';
+import type { ProviderDefinition } from './provider-definition.ts';
+import type { ProviderRegistry } from './registry.ts';
+import { providerRegistry } from './registry.ts';
+import type { TraceSpec } from './trace-definition.ts';
+import type { EmissionBasis } from './types.ts';
 
-export const PROVIDER_KINDS = [
-  'electricityMaps',
-  'wattTime',
-  'ukCarbonIntensity',
-  'carbonAwareSdk',
-  'trace',
-  'static',
-] as const;
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+export type { ProviderKind } from './registry.ts';
+export type { TraceSpec } from './trace-definition.ts';
 
 export interface SecretKeyRef {
   /** Secret name. */
@@ -34,20 +36,10 @@ export interface EnvCredentialRef {
 
 export type FailSafe = { action: 'full-variant' } | { action: 'assume-intensity'; valueGPerKWh: number };
 
-export interface TraceSpec {
-  /** CSV or JSON trace; relative paths resolve against the project root. */
-  file: string;
-  offsetSeconds?: number;
-  /** Trace seconds per real second (60: one trace hour per real minute). Default 1. */
-  speedup?: number;
-  /** ISO time that maps to the trace start. Default: 1 January 00:00 UTC of the current year. */
-  anchor?: string;
-  forecast?: 'auto' | 'column' | 'oracle' | 'none';
-}
-
 export interface CarbonSourceSpec {
-  provider: ProviderKind;
-  /** Base URL; defaults to the provider's public API. Required for carbonAwareSdk (self-hosted). */
+  /** A registered provider kind (ProviderKind for the built-in ones). */
+  provider: string;
+  /** Base URL; defaults to the provider's public API. Required where the provider has none (self-hosted). */
   endpoint?: string;
   credentialsSecretRef?: SecretKeyRef;
   credentialsFromEnv?: EnvCredentialRef;
@@ -65,10 +57,10 @@ export interface CarbonSourceSpec {
   rateLimit?: { requests: number; perSeconds: number };
   /** How far ahead to ask for a forecast. Default 24. */
   forecastHorizonHours: number;
-  /** Electricity Maps `emissionFactorType`; for carbonAwareSdk/static/trace the label of the basis. Default direct. */
-  emissionFactorType?: 'direct' | 'lifecycle';
-  /** wattTime: `co2_moer` (marginal, default) or `co2_aoer`; carbonAwareSdk/static: `average` (default) or `marginal`. */
-  signalType?: 'co2_moer' | 'co2_aoer' | 'average' | 'marginal';
+  /** Electricity Maps `emissionFactorType`; for providers relaying another source, the label of the basis. */
+  emissionFactorType?: EmissionBasis;
+  /** One of the provider's signal types (wattTime: `co2_moer`/`co2_aoer`; carbonAwareSdk/static: `average`/`marginal`). */
+  signalType?: string;
   trace?: TraceSpec;
   static?: { valueGPerKWh: number };
   /**
@@ -91,232 +83,236 @@ export const DEFAULTS = {
   forecastHorizonHours: 24,
 } as const;
 
+const NAME = { source: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', says: 'a Kubernetes object name' };
+const ENV = { source: '^[A-Za-z_][A-Za-z0-9_]*$', says: 'an environment variable name' };
+const INTENSITY = { type: 'number', minimum: 0, maximum: 2000, unit: 'gCO2eq/kWh' } as const;
+
+function isPlainHttpUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
+}
+
+/** The fields every CarbonSource has, whatever its provider (the `provider` enum is added from the registry). */
+export const COMMON_FIELDS: Fields = {
+  endpoint: {
+    type: 'string',
+    description:
+      "Base URL; defaults to the provider's public API. Required for self-hosted providers (carbonAwareSdk).",
+    pattern: { source: '^https?://', says: 'an http(s) URL without credentials in it' },
+    check: { says: 'an http(s) URL without credentials in it', test: isPlainHttpUrl },
+  },
+  credentialsSecretRef: {
+    type: 'object',
+    description: 'The Secret holding the API key or login. Its values never appear in logs, Events, status or errors.',
+    fields: {
+      name: { type: 'string', description: 'Secret name.', required: true, pattern: NAME },
+      namespace: {
+        type: 'string',
+        description: "Secret namespace (default: the operator's namespace; the operator may read Secrets only there).",
+        minLength: 1,
+      },
+      apiKeyKey: {
+        type: 'string',
+        description: 'Key of the API key (Electricity Maps). Default apiKey.',
+        minLength: 1,
+      },
+      usernameKey: { type: 'string', description: 'Key of the user name (WattTime). Default username.', minLength: 1 },
+      passwordKey: { type: 'string', description: 'Key of the password (WattTime). Default password.', minLength: 1 },
+    },
+  },
+  credentialsFromEnv: {
+    type: 'object',
+    description: 'Names of environment variables of the operator process holding the credentials.',
+    fields: {
+      apiKey: { type: 'string', description: 'Variable holding the API key.', pattern: ENV },
+      username: { type: 'string', description: 'Variable holding the user name.', pattern: ENV },
+      password: { type: 'string', description: 'Variable holding the password.', pattern: ENV },
+    },
+  },
+  pollIntervalSeconds: {
+    type: 'integer',
+    description: 'How often each (source, region) pair is polled, in seconds.',
+    minimum: 10,
+    maximum: 86_400,
+    default: DEFAULTS.pollIntervalSeconds,
+  },
+  timeoutSeconds: {
+    type: 'number',
+    description: 'Deadline for one HTTP attempt, body included, in seconds.',
+    minimum: 0.05,
+    maximum: 300,
+    default: DEFAULTS.timeoutSeconds,
+  },
+  staleAfterSeconds: {
+    type: 'integer',
+    description:
+      'A value older than this (by its data timestamp) is not used, in seconds; at least pollIntervalSeconds.',
+    minimum: 60,
+    maximum: 7 * 86_400,
+    default: DEFAULTS.staleAfterSeconds,
+  },
+  maxBodyBytes: {
+    type: 'integer',
+    description: 'Responses larger than this are cut off and rejected, in bytes.',
+    minimum: 1024,
+    maximum: 64 * 1024 * 1024,
+    default: DEFAULTS.maxBodyBytes,
+  },
+  retries: {
+    type: 'integer',
+    description: 'Retries after the first attempt (exponential backoff with jitter).',
+    minimum: 0,
+    maximum: 10,
+    default: DEFAULTS.retries,
+  },
+  rateLimit: {
+    type: 'object',
+    description: "Client-side request budget; defaults follow the provider's published limits.",
+    fields: {
+      requests: { type: 'integer', description: 'Requests allowed per window.', minimum: 1, required: true },
+      perSeconds: { type: 'integer', description: 'Window length in seconds.', minimum: 1, required: true },
+    },
+  },
+  forecastHorizonHours: {
+    type: 'integer',
+    description: 'How far ahead to ask for a forecast, in hours.',
+    minimum: 1,
+    maximum: 72,
+    default: DEFAULTS.forecastHorizonHours,
+  },
+  regionMap: {
+    type: 'map',
+    description: "Maps an InferenceService's region to the provider's region name (e.g. DE → germanywestcentral).",
+    says: 'region → provider region',
+  },
+  fallback: {
+    type: 'list',
+    description: 'Names of other CarbonSources tried in order when this one has no fresh value.',
+    item: { type: 'string', description: 'CarbonSource names.', pattern: { ...NAME, says: 'a CarbonSource name' } },
+    maxItems: 8,
+    unique: true,
+  },
+  failSafe: {
+    type: 'object',
+    description:
+      'What eco services do when no source in the chain has a usable value. Premium is never degraded for lack of data.',
+    fields: {
+      action: {
+        type: 'string',
+        description: 'full-variant (default): run the full variant; assume-intensity: plan with valueGPerKWh.',
+        enum: ['full-variant', 'assume-intensity'],
+        required: true,
+      },
+      valueGPerKWh: { ...INTENSITY, description: 'assume-intensity: the intensity to plan with, gCO2eq/kWh.' },
+    },
+  },
+};
+
+/** Every field a spec may hold under this registry: provider, the common fields, the fields that depend on the
+ * providers (signalType, emissionFactorType) and each provider's block. */
+export function specFields(registry: ProviderRegistry): Fields {
+  const defs = registry.list();
+  const signalTypes = [...new Set(defs.flatMap((d) => d.signalTypes?.allowed ?? []))];
+  const bases = [...new Set(defs.flatMap((d) => d.emissionFactorTypes ?? []))];
+  const per = (pick: (d: ProviderDefinition) => readonly string[] | undefined) =>
+    defs
+      .filter((d) => pick(d))
+      .map((d) => `${d.kind}: ${pick(d)!.join(', ')}`)
+      .join('; ');
+  const fields: Fields = {
+    provider: {
+      type: 'string',
+      description: `The provider: ${defs.map((d) => d.kind).join(', ')}.`,
+      enum: defs.map((d) => d.kind),
+      required: true,
+    },
+    ...COMMON_FIELDS,
+    emissionFactorType: {
+      type: 'string',
+      description: `Emission factor basis: direct (operational, the Scope 2 counterpart; default) or lifecycle (upstream included). Per provider: ${per((d) => d.emissionFactorTypes)}.`,
+      enum: bases,
+    },
+    signalType: {
+      type: 'string',
+      description: `Which signal, per provider (first is the default): ${per((d) => d.signalTypes && [d.signalTypes.default, ...d.signalTypes.allowed.filter((s) => s !== d.signalTypes!.default)])}.`,
+      enum: signalTypes,
+    },
+  };
+  for (const d of defs) if (d.block) fields[d.block.key] = d.block.schema;
+  return fields;
+}
+
+/** The rules that depend on the provider: which settings apply to it, which it needs, and its block. */
+function providerRules(d: ProviderDefinition, raw: Record<string, unknown>, registry: ProviderRegistry): string[] {
+  const errors: string[] = [];
+  const err = (path: string, msg: string) => errors.push(`spec.${path}: ${msg}`);
+  if (raw.endpoint !== undefined && d.transport === 'local') err('endpoint', `not used by provider '${d.kind}'`);
+  if (raw.endpoint === undefined && d.transport === 'http' && d.defaultEndpoint === undefined)
+    err('endpoint', `required for ${d.kind} (it has no public endpoint: point it at your deployment)`);
+  const hasCreds = raw.credentialsSecretRef !== undefined || raw.credentialsFromEnv !== undefined;
+  if (d.credentials.length > 0 && !hasCreds)
+    err('credentialsSecretRef', `required for ${d.kind} (or credentialsFromEnv): it needs ${d.credentials.join(', ')}`);
+  if (d.credentials.length === 0 && hasCreds)
+    err(
+      raw.credentialsSecretRef !== undefined ? 'credentialsSecretRef' : 'credentialsFromEnv',
+      `not used by provider '${d.kind}' (it needs no credentials)`,
+    );
+  if (raw.emissionFactorType !== undefined && !d.emissionFactorTypes?.includes(raw.emissionFactorType as EmissionBasis))
+    err(
+      'emissionFactorType',
+      d.emissionFactorTypes
+        ? `must be one of ${d.emissionFactorTypes.join(', ')} for ${d.kind}`
+        : `not supported by ${d.kind} (its values are direct emissions)`,
+    );
+  if (raw.signalType !== undefined && !d.signalTypes?.allowed.includes(raw.signalType as string))
+    err(
+      'signalType',
+      d.signalTypes ? `must be one of ${d.signalTypes.allowed.join(', ')} for ${d.kind}` : `not supported by ${d.kind}`,
+    );
+  for (const other of registry.list())
+    if (other.block && other.kind !== d.kind && raw[other.block.key] !== undefined)
+      err(other.block.key, `only for provider '${other.kind}'`);
+  if (d.block && raw[d.block.key] === undefined) {
+    const keys = Object.entries(d.block.schema.fields).map(([k, f]) => (f.required ? k : `${k}?`));
+    err(d.block.key, `required for provider ${d.kind}: { ${keys.join(', ')} }`);
+  }
+  return errors;
+}
+
+/** Rules across fields that no single declaration can say. */
+function crossRules(spec: CarbonSourceSpec, raw: Record<string, unknown>): string[] {
+  const errors: string[] = [];
+  const f = raw.failSafe as Record<string, unknown> | undefined;
+  if (f?.action === 'assume-intensity' && typeof f.valueGPerKWh !== 'number')
+    errors.push('spec.failSafe.valueGPerKWh: required for assume-intensity: 0 to 2000 gCO2eq/kWh');
+  if (f?.action === 'full-variant' && f.valueGPerKWh !== undefined)
+    errors.push('spec.failSafe.valueGPerKWh: only for action assume-intensity');
+  if (spec.staleAfterSeconds < spec.pollIntervalSeconds)
+    errors.push(
+      'spec.staleAfterSeconds: must be at least pollIntervalSeconds (or every value would be stale before the next poll)',
+    );
+  return errors;
+}
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** Accepts either the spec itself or a whole CarbonSource object (`{ spec: … }`). */
-export function validateCarbonSourceSpec(obj: unknown): { spec?: CarbonSourceSpec; errors: string[] } {
-  const errors: string[] = [];
+export function validateCarbonSourceSpec(
+  obj: unknown,
+  registry: ProviderRegistry = providerRegistry,
+): { spec?: CarbonSourceSpec; errors: string[] } {
   const raw = isObj(obj) && isObj(obj.spec) && obj.provider === undefined ? obj.spec : obj;
   if (!isObj(raw)) return { errors: ['spec: must be an object'] };
-  const err = (path: string, msg: string) => errors.push(`spec.${path}: ${msg}`);
-
-  const known = new Set([
-    'provider',
-    'endpoint',
-    'credentialsSecretRef',
-    'credentialsFromEnv',
-    'pollIntervalSeconds',
-    'timeoutSeconds',
-    'staleAfterSeconds',
-    'maxBodyBytes',
-    'retries',
-    'rateLimit',
-    'forecastHorizonHours',
-    'emissionFactorType',
-    'signalType',
-    'trace',
-    'static',
-    'fallback',
-    'failSafe',
-    'regionMap',
-  ]);
-  for (const k of Object.keys(raw)) if (!known.has(k)) err(k, 'unknown field');
-
-  const provider = raw.provider;
-  if (typeof provider !== 'string' || !(PROVIDER_KINDS as readonly string[]).includes(provider)) {
-    err('provider', `must be one of ${PROVIDER_KINDS.join(', ')}`);
-  }
-  const p = provider as ProviderKind;
-
-  const num = (key: string, def: number, min: number, max: number, integer = true): number => {
-    const v = raw[key];
-    if (v === undefined) return def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-      err(key, `must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`);
-      return def;
-    }
-    return v;
-  };
-  const spec: CarbonSourceSpec = {
-    provider: p,
-    pollIntervalSeconds: num('pollIntervalSeconds', DEFAULTS.pollIntervalSeconds, 10, 86_400),
-    timeoutSeconds: num('timeoutSeconds', DEFAULTS.timeoutSeconds, 0.05, 300, false),
-    staleAfterSeconds: num('staleAfterSeconds', DEFAULTS.staleAfterSeconds, 60, 7 * 86_400),
-    maxBodyBytes: num('maxBodyBytes', DEFAULTS.maxBodyBytes, 1024, 64 * 1024 * 1024),
-    retries: num('retries', DEFAULTS.retries, 0, 10),
-    forecastHorizonHours: num('forecastHorizonHours', DEFAULTS.forecastHorizonHours, 1, 72),
-    failSafe: { action: 'full-variant' },
-  };
-
-  const network = p === 'electricityMaps' || p === 'wattTime' || p === 'ukCarbonIntensity' || p === 'carbonAwareSdk';
-  if (raw.endpoint !== undefined) {
-    let ok = false;
-    if (typeof raw.endpoint === 'string') {
-      try {
-        const u = new URL(raw.endpoint);
-        ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok) err('endpoint', 'must be an http(s) URL without credentials in it');
-    else if (!network) err('endpoint', `not used by provider '${p}'`);
-    else spec.endpoint = raw.endpoint as string;
-  } else if (p === 'carbonAwareSdk') err('endpoint', 'required for carbonAwareSdk (the WebAPI is self-hosted)');
-
-  if (raw.credentialsSecretRef !== undefined) {
-    const r = raw.credentialsSecretRef;
-    if (!isObj(r)) err('credentialsSecretRef', 'must be an object');
-    else {
-      if (typeof r.name !== 'string' || !NAME.test(r.name))
-        err('credentialsSecretRef.name', 'must be a Kubernetes object name');
-      const ref: SecretKeyRef = { name: String(r.name) };
-      for (const k of ['namespace', 'apiKeyKey', 'usernameKey', 'passwordKey'] as const) {
-        if (r[k] === undefined) continue;
-        if (typeof r[k] !== 'string' || r[k] === '') err(`credentialsSecretRef.${k}`, 'must be a non-empty string');
-        else ref[k] = r[k];
-      }
-      spec.credentialsSecretRef = ref;
-    }
-  }
-  if (raw.credentialsFromEnv !== undefined) {
-    const r = raw.credentialsFromEnv;
-    if (!isObj(r)) err('credentialsFromEnv', 'must be an object');
-    else {
-      const ref: EnvCredentialRef = {};
-      for (const k of ['apiKey', 'username', 'password'] as const) {
-        if (r[k] === undefined) continue;
-        if (typeof r[k] !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(r[k]))
-          err(`credentialsFromEnv.${k}`, 'must be an environment variable name');
-        else ref[k] = r[k];
-      }
-      spec.credentialsFromEnv = ref;
-    }
-  }
-  if ((p === 'electricityMaps' || p === 'wattTime') && !spec.credentialsSecretRef && !spec.credentialsFromEnv)
-    err('credentialsSecretRef', `required for ${p} (or credentialsFromEnv)`);
-
-  if (raw.rateLimit !== undefined) {
-    const r = raw.rateLimit;
-    const ok =
-      isObj(r) &&
-      Number.isInteger(r.requests) &&
-      (r.requests as number) >= 1 &&
-      Number.isInteger(r.perSeconds) &&
-      (r.perSeconds as number) >= 1;
-    if (!ok) err('rateLimit', 'must be { requests: integer ≥ 1, perSeconds: integer ≥ 1 }');
-    else spec.rateLimit = { requests: r.requests as number, perSeconds: r.perSeconds as number };
-  }
-
-  if (raw.emissionFactorType !== undefined) {
-    if (raw.emissionFactorType !== 'direct' && raw.emissionFactorType !== 'lifecycle')
-      err('emissionFactorType', "must be 'direct' or 'lifecycle'");
-    else if (p === 'wattTime' || p === 'ukCarbonIntensity')
-      err('emissionFactorType', `not supported by ${p} (its values are direct emissions)`);
-    else spec.emissionFactorType = raw.emissionFactorType;
-  }
-  if (raw.signalType !== undefined) {
-    const allowed =
-      p === 'wattTime'
-        ? ['co2_moer', 'co2_aoer']
-        : p === 'carbonAwareSdk' || p === 'static'
-          ? ['average', 'marginal']
-          : [];
-    if (allowed.length === 0) err('signalType', `not supported by ${p}`);
-    else if (typeof raw.signalType !== 'string' || !allowed.includes(raw.signalType))
-      err('signalType', `must be one of ${allowed.join(', ')} for ${p}`);
-    else spec.signalType = raw.signalType as CarbonSourceSpec['signalType'];
-  }
-
-  if (raw.trace !== undefined || p === 'trace') {
-    const t = raw.trace;
-    if (p !== 'trace') err('trace', `only for provider 'trace'`);
-    else if (!isObj(t))
-      err('trace', 'required for provider trace: { file, offsetSeconds?, speedup?, anchor?, forecast? }');
-    else {
-      const ts: TraceSpec = { file: '' };
-      if (typeof t.file !== 'string' || t.file.trim() === '') err('trace.file', 'must be a file path');
-      else ts.file = t.file;
-      if (t.offsetSeconds !== undefined) {
-        if (typeof t.offsetSeconds !== 'number' || !Number.isFinite(t.offsetSeconds))
-          err('trace.offsetSeconds', 'must be a number of seconds');
-        else ts.offsetSeconds = t.offsetSeconds;
-      }
-      if (t.speedup !== undefined) {
-        if (typeof t.speedup !== 'number' || !(t.speedup > 0) || t.speedup > 1_000_000)
-          err('trace.speedup', 'must be a number > 0 (1 = real time, 60 = one trace hour per minute)');
-        else ts.speedup = t.speedup;
-      }
-      if (t.anchor !== undefined) {
-        if (typeof t.anchor !== 'string' || !Number.isFinite(Date.parse(t.anchor)))
-          err('trace.anchor', 'must be an ISO 8601 time');
-        else ts.anchor = t.anchor;
-      }
-      if (t.forecast !== undefined) {
-        if (!['auto', 'column', 'oracle', 'none'].includes(t.forecast as string))
-          err('trace.forecast', "must be 'auto', 'column', 'oracle' or 'none'");
-        else ts.forecast = t.forecast as TraceSpec['forecast'];
-      }
-      for (const k of Object.keys(t))
-        if (!['file', 'offsetSeconds', 'speedup', 'anchor', 'forecast'].includes(k)) err(`trace.${k}`, 'unknown field');
-      spec.trace = ts;
-    }
-  }
-  if (raw.static !== undefined || p === 'static') {
-    const s = raw.static;
-    if (p !== 'static') err('static', `only for provider 'static'`);
-    else if (!isObj(s) || typeof s.valueGPerKWh !== 'number' || !Number.isFinite(s.valueGPerKWh))
-      err('static.valueGPerKWh', 'required: a number of gCO2eq/kWh');
-    else if (s.valueGPerKWh < 0 || s.valueGPerKWh > 2000)
-      err('static.valueGPerKWh', 'must be between 0 and 2000 gCO2eq/kWh');
-    else spec.static = { valueGPerKWh: s.valueGPerKWh };
-  }
-
-  if (raw.fallback !== undefined) {
-    if (!Array.isArray(raw.fallback)) err('fallback', 'must be a list of CarbonSource names');
-    else {
-      const names: string[] = [];
-      raw.fallback.forEach((n, i) => {
-        if (typeof n !== 'string' || !NAME.test(n)) err(`fallback[${i}]`, 'must be a CarbonSource name');
-        else if (names.includes(n)) err(`fallback[${i}]`, `'${n}' is listed twice`);
-        else names.push(n);
-      });
-      spec.fallback = names;
-    }
-  }
-
-  if (raw.regionMap !== undefined) {
-    const m = raw.regionMap;
-    if (!isObj(m)) err('regionMap', 'must be a map of region → provider region');
-    else {
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(m)) {
-        if (typeof v !== 'string' || v.trim() === '') err(`regionMap.${k}`, 'must be a non-empty string');
-        else out[k] = v;
-      }
-      spec.regionMap = out;
-    }
-  }
-
-  if (raw.failSafe !== undefined) {
-    const f = raw.failSafe;
-    if (!isObj(f) || (f.action !== 'full-variant' && f.action !== 'assume-intensity'))
-      err('failSafe.action', "must be 'full-variant' or 'assume-intensity'");
-    else if (f.action === 'assume-intensity') {
-      const v = f.valueGPerKWh;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 2000)
-        err('failSafe.valueGPerKWh', 'required for assume-intensity: 0 to 2000 gCO2eq/kWh');
-      else spec.failSafe = { action: 'assume-intensity', valueGPerKWh: v };
-    }
-  }
-
-  if (spec.staleAfterSeconds < spec.pollIntervalSeconds)
-    err(
-      'staleAfterSeconds',
-      'must be at least pollIntervalSeconds (or every value would be stale before the next poll)',
-    );
-
+  const errors: string[] = [];
+  const read = readFields(raw, specFields(registry), 'spec', errors);
+  const def = typeof raw.provider === 'string' ? registry.get(raw.provider) : undefined;
+  if (def) errors.push(...providerRules(def, raw, registry));
+  const spec = { failSafe: { action: 'full-variant' }, ...read } as unknown as CarbonSourceSpec;
+  errors.push(...crossRules(spec, raw));
   return errors.length > 0 ? { errors } : { spec, errors };
 }
 

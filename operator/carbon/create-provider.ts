@@ -1,18 +1,17 @@
-// spec + resolved credentials → a CarbonProvider: the one type → constructor switch.
-import { CarbonAwareSdkProvider } from './carbon-aware-sdk.ts';
+// spec + resolved credentials → a CarbonProvider, through the provider's registered definition: the shared HTTP
+// settings and rate limiter are built here once for every provider, the credentials it declared are checked, and
+// the result is wrapped in CheckedProvider so the reading rules hold whatever the provider returns.
+import { CheckedProvider } from './checked-provider.ts';
 import type { CarbonSourceSpec } from './config.ts';
-import { ELECTRICITY_MAPS_DEFAULT_ENDPOINT, ElectricityMapsProvider } from './electricity-maps.ts';
 import type { FetchLike, HttpOptions } from './http-client.ts';
 import { DEFAULT_HTTP } from './http-client.ts';
+import type { ProviderContext, ProviderDefinition } from './provider-definition.ts';
 import { CarbonProviderError } from './provider-error.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import type { ProviderKind, ProviderRegistry } from './registry.ts';
+import { providerRegistry } from './registry.ts';
 import type { Credentials } from './secret.ts';
 import { wrapCredentials } from './secret.ts';
-import { StaticProvider } from './static-provider.ts';
-import { TraceProvider, loadTrace } from './trace-provider.ts';
-import type { CarbonProvider } from './types.ts';
-import { UK_CARBON_INTENSITY_DEFAULT_ENDPOINT, UkCarbonIntensityProvider } from './uk-carbon-intensity.ts';
-import { WATT_TIME_DEFAULT_ENDPOINT, WattTimeProvider } from './watt-time.ts';
 
 export interface ProviderDeps {
   now: () => number;
@@ -24,28 +23,22 @@ export interface ProviderDeps {
   baseDelayMs?: number;
   maxDelayMs?: number;
   maxRetryAfterMs?: number;
+  /** Defaults to the built-in providers. */
+  registry?: ProviderRegistry;
 }
 
-/** Published request limits (docs/carbon.md), used when the spec sets none. */
-export const DEFAULT_RATE_LIMITS: Partial<
-  Record<CarbonSourceSpec['provider'], { requests: number; perSeconds: number }>
-> = {
-  // WattTime: 3,000 requests per rolling 5 minutes per account (docs.watttime.org, "Rate limits").
-  wattTime: { requests: 3000, perSeconds: 300 },
-  // Electricity Maps: limits depend on the plan; 100/min is a conservative default; set rateLimit to your plan.
-  electricityMaps: { requests: 100, perSeconds: 60 },
-  // UK Carbon Intensity publishes no limit; stay polite.
-  ukCarbonIntensity: { requests: 60, perSeconds: 60 },
-};
+/** Published request limits of the built-in providers (docs/carbon.md), used when the spec sets none. */
+export const DEFAULT_RATE_LIMITS: Partial<Record<ProviderKind, { requests: number; perSeconds: number }>> =
+  Object.fromEntries(
+    providerRegistry
+      .list()
+      .filter((d) => d.rateLimit)
+      .map((d) => [d.kind, { requests: d.rateLimit!.requests, perSeconds: d.rateLimit!.perSeconds }]),
+  );
 
-export function createProvider(
-  spec: CarbonSourceSpec,
-  credentials: Credentials | undefined,
-  deps: ProviderDeps,
-): CarbonProvider {
-  const creds = wrapCredentials(credentials);
-  const limit = spec.rateLimit ?? DEFAULT_RATE_LIMITS[spec.provider];
-  const http: HttpOptions = {
+function httpOptions(spec: CarbonSourceSpec, def: ProviderDefinition, deps: ProviderDeps): HttpOptions {
+  const limit = spec.rateLimit ?? def.rateLimit;
+  return {
     ...DEFAULT_HTTP,
     fetch: deps.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     now: deps.now,
@@ -59,57 +52,39 @@ export function createProvider(
     retries: spec.retries,
     ...(limit ? { limiter: new RateLimiter(limit.requests, limit.perSeconds * 1000, deps.now) } : {}),
   };
-  switch (spec.provider) {
-    case 'electricityMaps':
-      if (!creds.apiKey) throw new CarbonProviderError('config', 'electricityMaps: an API key is required');
-      return new ElectricityMapsProvider({
-        endpoint: spec.endpoint ?? ELECTRICITY_MAPS_DEFAULT_ENDPOINT,
-        apiKey: creds.apiKey,
-        emissionFactorType: spec.emissionFactorType ?? 'direct',
-        http,
-      });
-    case 'wattTime':
-      if (!creds.username || !creds.password)
-        throw new CarbonProviderError('config', 'wattTime: a username and password are required');
-      return new WattTimeProvider({
-        endpoint: spec.endpoint ?? WATT_TIME_DEFAULT_ENDPOINT,
-        username: creds.username,
-        password: creds.password,
-        signalType: spec.signalType === 'co2_aoer' ? 'co2_aoer' : 'co2_moer',
-        http,
-      });
-    case 'ukCarbonIntensity':
-      return new UkCarbonIntensityProvider({ endpoint: spec.endpoint ?? UK_CARBON_INTENSITY_DEFAULT_ENDPOINT, http });
-    case 'carbonAwareSdk':
-      if (!spec.endpoint) throw new CarbonProviderError('config', 'carbonAwareSdk: endpoint is required');
-      return new CarbonAwareSdkProvider({
-        endpoint: spec.endpoint,
-        signal: spec.signalType === 'marginal' ? 'marginal' : 'average',
-        basis: spec.emissionFactorType ?? 'direct',
-        http,
-      });
-    case 'trace': {
-      if (!spec.trace) throw new CarbonProviderError('config', 'trace: spec.trace.file is required');
-      const t = spec.trace;
-      return new TraceProvider({
-        trace: loadTrace(t.file, spec.emissionFactorType ?? 'direct'),
-        file: t.file,
-        now: deps.now,
-        ...(t.anchor !== undefined ? { anchorMs: Date.parse(t.anchor) } : {}),
-        ...(t.offsetSeconds !== undefined ? { offsetMs: t.offsetSeconds * 1000 } : {}),
-        ...(t.speedup !== undefined ? { speedup: t.speedup } : {}),
-        ...(t.forecast !== undefined ? { forecast: t.forecast } : {}),
-      });
-    }
-    case 'static':
-      if (!spec.static) throw new CarbonProviderError('config', 'static: spec.static.valueGPerKWh is required');
-      return new StaticProvider({
-        valueGPerKWh: spec.static.valueGPerKWh,
-        now: deps.now,
-        signal: spec.signalType === 'marginal' ? 'marginal' : 'average',
-        basis: spec.emissionFactorType ?? 'direct',
-      });
-    default:
-      throw new CarbonProviderError('config', `unknown provider '${String(spec.provider)}'`);
-  }
+}
+
+export function createProvider(
+  spec: CarbonSourceSpec,
+  credentials: Credentials | undefined,
+  deps: ProviderDeps,
+): CheckedProvider {
+  const registry = deps.registry ?? providerRegistry;
+  const def = registry.get(spec.provider);
+  if (!def) throw new CarbonProviderError('config', `unknown provider '${String(spec.provider)}'`);
+  const creds = wrapCredentials(credentials);
+  const missing = def.credentials.filter((k) => !creds[k]);
+  if (missing.length > 0)
+    throw new CarbonProviderError(
+      'config',
+      `${def.kind}: credentials missing: ${missing.join(', ')} (from the Secret)`,
+    );
+  const block = def.block ? (spec as unknown as Record<string, unknown>)[def.block.key] : undefined;
+  if (def.block && block === undefined)
+    throw new CarbonProviderError('config', `${def.kind}: spec.${def.block.key} is required`);
+  const signalType = spec.signalType ?? def.signalTypes?.default;
+  const ctx: ProviderContext<unknown> = {
+    spec,
+    block,
+    endpoint: spec.endpoint ?? def.defaultEndpoint ?? '',
+    credentials: creds,
+    http: httpOptions(spec, def, deps),
+    now: deps.now,
+    signalType,
+    signal: signalType !== undefined && def.signalTypes ? def.signalTypes.kindOf(signalType) : 'average',
+    basis: spec.emissionFactorType ?? 'direct',
+  };
+  if (def.transport === 'http' && ctx.endpoint === '')
+    throw new CarbonProviderError('config', `${def.kind}: spec.endpoint is required`);
+  return new CheckedProvider(def.create(ctx), deps.now);
 }

@@ -1,9 +1,12 @@
 // Electricity Maps API v3 (https://docs.electricitymaps.com/ , v3 API reference): `auth-token` header,
 // `carbon-intensity/latest|forecast|history|past-range?zone=`, `emissionFactorType=direct|lifecycle`.
-// Values are location-based averages in gCO2eq/kWh; `isEstimated` is the provider's own flag.
+// Values are location-based averages in gCO2eq/kWh; `isEstimated` is the provider's own flag. The reference shows
+// `carbonIntensity` as a JSON number (no numeric strings) and `zone` on every answer: an answer for another zone is
+// refused, naming both.
 import type { HttpOptions } from './http-client.ts';
 import { getJson } from './http-client.ts';
-import { arrayField, intensity, isObject, timestamp } from './payload.ts';
+import { arrayField, intensity, isObject, malformed, sameRegion, shown, timestamp } from './payload.ts';
+import { defineProvider } from './provider-definition.ts';
 import { CarbonProviderError } from './provider-error.ts';
 import type { Secret } from './secret.ts';
 import type { CarbonProvider, CarbonReading, EmissionBasis } from './types.ts';
@@ -44,17 +47,21 @@ export class ElectricityMapsProvider implements CarbonProvider {
           : undefined,
     });
     if (res.body === undefined) throw new CarbonProviderError('no-data', `${what}: empty response`);
+    // Every documented answer names its zone at the top, except past-range (items may carry it: checked there).
+    sameRegion(res.body, 'zone', region, what, '$', path !== 'carbon-intensity/past-range');
     return { body: res.body, what };
   }
 
   #reading(item: unknown, region: string, what: string, path: string, forecast: boolean): CarbonReading {
-    if (!isObject(item)) throw new CarbonProviderError('malformed', `${what}: ${path}: expected an object`);
+    if (!isObject(item)) throw malformed(what, path, `expected an object, got ${shown(item)}`);
     const obj = item;
+    sameRegion(obj, 'zone', region, what, path, false);
     const type = obj.emissionFactorType;
     if (type !== undefined && type !== this.#o.emissionFactorType)
-      throw new CarbonProviderError(
-        'malformed',
-        `${what}: ${path}.emissionFactorType: asked for '${this.#o.emissionFactorType}', got '${String(type)}'`,
+      throw malformed(
+        what,
+        `${path}.emissionFactorType`,
+        `asked for '${this.#o.emissionFactorType}', got ${shown(type)}`,
       );
     return {
       region,
@@ -68,6 +75,7 @@ export class ElectricityMapsProvider implements CarbonProvider {
     };
   }
 
+  /** `latest` is the newest observation; CheckedProvider refuses it when it is dated after now. */
   async current(region: string, signal?: AbortSignal): Promise<CarbonReading> {
     const { body, what } = await this.#get('carbon-intensity/latest', region, {}, signal);
     return this.#reading(body, region, what, '$', false);
@@ -107,3 +115,24 @@ export class ElectricityMapsProvider implements CarbonProvider {
     );
   }
 }
+
+export const electricityMaps = defineProvider({
+  kind: 'electricityMaps',
+  title: 'Electricity Maps API v3',
+  docsUrl: 'https://docs.electricitymaps.com/',
+  transport: 'http',
+  defaultEndpoint: ELECTRICITY_MAPS_DEFAULT_ENDPOINT,
+  credentials: ['apiKey'],
+  emissionFactorTypes: ['direct', 'lifecycle'],
+  // Limits depend on the plan; 100/min is a conservative default: set rateLimit to your plan.
+  rateLimit: { requests: 100, perSeconds: 60, source: 'plan-dependent; a conservative default' },
+  notes:
+    "zones (`DE`, `US-CAL-CISO`); header `auth-token`; `carbon-intensity/latest`, `/forecast?horizonHours`, `/past-range` (history), `/history` (`recent()`); the answer's `zone` must be the zone asked for",
+  create: (c) =>
+    new ElectricityMapsProvider({
+      endpoint: c.endpoint,
+      apiKey: c.credentials.apiKey!,
+      emissionFactorType: c.basis,
+      http: c.http,
+    }),
+});

@@ -2,8 +2,14 @@
 // stream (so a huge or never-ending body is cut off, not buffered), typed errors, Retry-After parsing, and
 // retries with exponential backoff and full jitter. fetch, the clock, sleep and randomness are injected so the
 // tests drive all of it without real waiting.
+// Errors say what happened: a redirect is a redirect (status and Location; never followed, because the provider's
+// credential headers would travel to wherever it points, and never retried); a body that cannot be decoded
+// (Content-Encoding, invalid UTF-8) says so, naming the encoding; a UTF-8 byte-order mark is stripped before
+// parsing. Upstream text enters a message only redacted (redact.ts) and with invisible characters escaped.
+import { excerpt } from './printable.ts';
 import { CarbonProviderError, isRetryable } from './provider-error.ts';
 import type { RateLimiter } from './rate-limiter.ts';
+import { redact } from './redact.ts';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -64,13 +70,17 @@ export interface RequestSpec {
   mapStatus?: (status: number, bodyText: string) => CarbonProviderError | undefined;
 }
 
-/** `https://host/path` without the query string: safe to print (no tokens ever travel in our paths). */
-export function describeUrl(url: string): string {
+/**
+ * `https://host/path` without the query string and user info: safe to print (no token of ours travels in a path).
+ * `foreign`: the URL came from upstream (a Location header), so its path is not ours and is shown redacted.
+ */
+export function describeUrl(url: string, foreign = false): string {
   try {
     const u = new URL(url);
-    return `${u.origin}${u.pathname}`;
+    const s = `${u.origin}${u.pathname}`;
+    return foreign ? excerpt(redact(s), 200) : s;
   } catch {
-    return '(invalid URL)';
+    return foreign ? `an invalid URL (${excerpt(redact(url), 80)})` : '(invalid URL)';
   }
 }
 
@@ -83,9 +93,30 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   return Number.isFinite(t) ? Math.max(0, t - nowMs) : undefined;
 }
 
+/** Upstream text for a message: redacted before it is cut, so a cut can never leave half a secret behind. */
 function snippet(text: string): string {
-  const s = text.replace(/\s+/g, ' ').trim();
-  return s.length > 120 ? `${s.slice(0, 120)}…` : s;
+  return excerpt(redact(text));
+}
+
+/** The zlib/brotli error behind a failed body read, when the failure was decoding rather than the connection. */
+function decodeFailure(e: unknown): string | undefined {
+  for (let c: unknown = e, i = 0; c instanceof Error && i < 4; c = c.cause, i++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(Z_|ERR_(ZLIB|BROTLI|ZSTD)|ERR__?DECOMPRESS)/.test(code))
+      return c.message || code;
+  }
+  return undefined;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** UTF-8 text of the body; the decoder drops a leading byte-order mark (ignoreBOM: false). */
+function decodeUtf8(bytes: Buffer, what: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch (e) {
+    throw new CarbonProviderError('malformed', `${what}: the response body is not valid UTF-8 text`, { cause: e });
+  }
 }
 
 async function readCapped(
@@ -122,9 +153,29 @@ async function readCapped(
     if (e instanceof CarbonProviderError) throw e;
     if (deadline.aborted)
       throw new CarbonProviderError('timeout', `${what}: no complete response within ${timeoutMs} ms`, { cause: e });
-    throw new CarbonProviderError('network', `${what}: connection failed while reading the body`, { cause: e });
+    const decode = decodeFailure(e);
+    if (decode !== undefined) {
+      const enc = res.headers.get('content-encoding') ?? 'unknown';
+      throw new CarbonProviderError(
+        'malformed',
+        `${what}: failed to decode the response body (Content-Encoding: ${enc}): ${decode}`,
+        { cause: e },
+      );
+    }
+    throw new CarbonProviderError('network', `${what}: the connection failed while reading the body`, { cause: e });
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeUtf8(Buffer.concat(chunks), what);
+}
+
+/** A 3xx answer: reported with its status and where it points (path only, redacted), never followed. */
+function redirectError(what: string, res: Response): CarbonProviderError {
+  const location = res.headers.get('location');
+  const where = location === null ? 'without a Location header' : `to ${describeUrl(location, true)}`;
+  return new CarbonProviderError(
+    'redirect',
+    `${what}: the server answered ${res.status} ${res.statusText || 'redirect'} ${where}; redirects are not followed ` +
+      `(the credentials would go along): set spec.endpoint to the provider's current URL`,
+  );
 }
 
 /** One attempt: GET, status mapping, capped body, JSON parse. */
@@ -147,7 +198,7 @@ export async function getJsonOnce(opts: HttpOptions, req: RequestSpec): Promise<
         method: 'GET',
         headers: { accept: 'application/json', ...req.headers },
         signal: deadline.signal,
-        redirect: 'error',
+        redirect: 'manual',
       });
     } catch (e) {
       if (req.signal?.aborted) throw new CarbonProviderError('aborted', `${what}: request cancelled`, { cause: e });
@@ -155,8 +206,12 @@ export async function getJsonOnce(opts: HttpOptions, req: RequestSpec): Promise<
         throw new CarbonProviderError('timeout', `${what}: no response within ${opts.timeoutMs} ms`, { cause: e });
       throw new CarbonProviderError('network', `${what}: cannot reach ${describeUrl(req.url)}`, { cause: e });
     }
-    const text = await readCapped(res, opts.maxBytes, what, deadline.signal, opts.timeoutMs);
     const status = res.status;
+    if (status >= 300 && status <= 399) {
+      await res.body?.cancel().catch(() => undefined);
+      throw redirectError(what, res);
+    }
+    const text = await readCapped(res, opts.maxBytes, what, deadline.signal, opts.timeoutMs);
     if (status < 200 || status > 299) {
       const mapped = req.mapStatus?.(status, text);
       if (mapped) throw mapped;
@@ -186,7 +241,11 @@ export async function getJsonOnce(opts: HttpOptions, req: RequestSpec): Promise<
     try {
       return { status, body: JSON.parse(text) as unknown };
     } catch (e) {
-      throw new CarbonProviderError('malformed', `${what}: malformed JSON: ${(e as Error).message}`, { cause: e });
+      throw new CarbonProviderError(
+        'malformed',
+        `${what}: malformed JSON: failed to parse the body (${(e as Error).message}); it begins: ${snippet(text)}`,
+        { cause: e },
+      );
     }
   } finally {
     clearTimeout(timer);

@@ -1,12 +1,14 @@
 // A credential that cannot leak by accident: string conversion, JSON and util.inspect all print `[redacted]`,
-// so a Secret that ends up in a log line, an Event, a status field or an error message shows nothing.
-const REDACTED = '[redacted]';
+// so a Secret that ends up in a log line, an Event, a status field or an error message shows nothing. Each Secret
+// also registers its value with the redactor (redact.ts), so an upstream that echoes it back is redacted too.
+import { REDACTED, registerSecretValue } from './redact.ts';
 
 export class Secret {
   readonly #value: string;
 
   constructor(value: string) {
     this.#value = value;
+    registerSecretValue(this, value);
   }
 
   /** The only way to read the value: call it where the value goes on the wire, nowhere else. */

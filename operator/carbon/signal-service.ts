@@ -1,18 +1,25 @@
-// The layer between providers and their consumers: deduplication, caching, the fallback chain, staleness and
-// metrics. Consumers (one per InferenceService) `register` the (source, region) they read; `refresh(now)` polls
+// The layer between providers and their consumers: deduplication, caching, the fallback chain, staleness, history
+// and metrics. Consumers (one per InferenceService) `register` the (source, region) they read; `refresh(now)` polls
 // each registered pair once per poll interval however many consumers share it, and concurrent polls of one pair
 // share one upstream call (single-flight). `get` is a pure read of the cache at the current time, so the policy
 // always sees how old its data is and which level of the chain produced it:
 //   primary → fallback:<name> (in the order the source lists them) → last-known (while younger than the
 //   primary's staleAfterSeconds) → fail-safe (the source's failSafe; default: eco runs the full variant).
 // Only the primary's chain is followed: a fallback's own fallbacks are ignored, so chains cannot loop.
+// Time is the injected clock's: staleness is judged when an answer arrives, ages are never negative, and a value
+// dated in the future is never used (reading-checks.ts). `history(source, region)` is the measured series behind
+// the policy's fallback forecast (carbon-history.ts; docs/adr/0405).
 import type { Logger } from 'winston';
 import type { Registry } from 'prom-client';
-import { Counter, Gauge } from 'prom-client';
+import type { IntensityPoint } from '../decision/types.ts';
+import type { CarbonHistoryStore } from './carbon-history.ts';
+import { HISTORY_DEPTH_MS, HistorySeries, pointProblem } from './carbon-history.ts';
 import type { CarbonSourceSpec, FailSafe } from './config.ts';
-import { checkRange } from './payload.ts';
 import type { CarbonErrorReason } from './provider-error.ts';
-import { CarbonProviderError } from './provider-error.ts';
+import { CarbonProviderError, REJECTION_REASONS } from './provider-error.ts';
+import { CLOCK_SKEW_ALLOWANCE_MS, ageMs, checkForecast, checkObservation } from './reading-checks.ts';
+import type { SignalMetrics } from './signal-metrics.ts';
+import { createSignalMetrics } from './signal-metrics.ts';
 import type { CarbonProvider, CarbonReading } from './types.ts';
 
 export type FallbackLevel = 'primary' | `fallback:${string}` | 'last-known' | 'fail-safe' | 'none';
@@ -35,7 +42,7 @@ export interface CarbonSignal {
   /** Forecast points from now on; `null` = none available, the policy uses its own fallback forecast. */
   forecast: CarbonReading[] | null;
   fallbackLevel: FallbackLevel;
-  /** now − reading.timeMs (ms); undefined without a reading. */
+  /** now − reading.timeMs (ms), never negative; undefined without a reading. */
   ageMs?: number;
   /** A real provider value (primary, fallback or last-known) is in use. False at fail-safe and none. */
   available: boolean;
@@ -61,6 +68,10 @@ export interface CarbonSignalServiceDeps {
   logger?: Logger;
   /** Called after a refresh when a pair's fallback level changed: the controller turns it into an Event. */
   onChange?: (change: SignalChange) => void;
+  /** Keeps history across restarts (the controller's store); without it history lives in memory only. */
+  historyStore?: CarbonHistoryStore;
+  /** Depth of history(); default 48 h. */
+  historyDepthMs?: number;
 }
 
 interface Source {
@@ -83,13 +94,22 @@ interface Entry {
   /** The whole chain walk (primary, then fallbacks) in flight for this pair. */
   chainInflight?: Promise<void>;
   lastLevel: FallbackLevel;
+  history: HistorySeries;
+  /** The store's copy has been read into `history` (or reading it failed: logged, not retried). */
+  historyLoaded?: Promise<void>;
+  /** The provider's history() has seeded `history`; until then it is tried at most once an hour. */
+  seeded: boolean;
+  seedNotBeforeMs: number;
+  /** The last save to the store, so saves of one pair never overlap. */
+  saving: Promise<void>;
 }
 
 const key = (source: string, region: string) => `${source}\u0000${region}`;
+const SEED_RETRY_MS = 3_600_000;
 
 function toError(e: unknown, what: string): CarbonProviderError {
   if (e instanceof CarbonProviderError) return e;
-  return new CarbonProviderError('network', `${what}: ${e instanceof Error ? e.message : String(e)}`);
+  return new CarbonProviderError('network', `${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
 }
 
 function minutes(ms: number): string {
@@ -97,80 +117,32 @@ function minutes(ms: number): string {
   return m < 120 ? `${m} min` : `${Math.round(m / 6) / 10} h`;
 }
 
+/** What a change of spec invalidates in the history: another provider, signal, basis or region map. */
+function sameSeries(a: CarbonSourceSpec, b: CarbonSourceSpec): boolean {
+  const pick = (s: CarbonSourceSpec) =>
+    JSON.stringify([s.provider, s.signalType, s.emissionFactorType, s.regionMap, s.trace, s.static]);
+  return pick(a) === pick(b);
+}
+
 export class CarbonSignalService {
   readonly #deps: CarbonSignalServiceDeps;
   readonly #sources = new Map<string, Source>();
   readonly #entries = new Map<string, Entry>();
-  readonly #errors?: Counter;
-  readonly #requests?: Counter;
+  readonly #metrics?: SignalMetrics;
+  readonly #depthMs: number;
 
   constructor(deps: CarbonSignalServiceDeps) {
     this.#deps = deps;
-    const registers = deps.registry ? [deps.registry] : [];
-    if (deps.registry) {
-      this.#errors = new Counter({
-        name: 'carbonscale_carbon_fetch_errors_total',
-        help: 'Failed carbon-signal fetches, by reason',
-        labelNames: ['source', 'region', 'provider', 'reason'],
-        registers,
-      });
-      this.#requests = new Counter({
-        name: 'carbonscale_carbon_polls_total',
-        help: 'Polls of a (source, region) pair (each is one upstream request per endpoint)',
-        labelNames: ['source', 'region', 'provider'],
-        registers,
-      });
-      const signals = () =>
-        [...this.#entries.values()].filter((e) => e.refs > 0).map((e) => this.get(e.source, e.region));
-      new Gauge({
-        name: 'carbonscale_carbon_intensity_g_per_kwh',
-        help: 'Carbon intensity in use, gCO2eq/kWh (see fallback_level for where it came from)',
-        labelNames: ['source', 'region', 'provider', 'signal', 'basis', 'estimated'],
-        registers,
-        collect() {
-          this.reset();
-          for (const s of signals())
-            if (s.reading)
-              this.set(
-                {
-                  source: s.sourceName,
-                  region: s.region,
-                  provider: s.reading.provider,
-                  signal: s.reading.signal,
-                  basis: s.reading.basis,
-                  estimated: String(s.reading.estimated),
-                },
-                s.reading.valueGPerKWh,
-              );
-        },
-      });
-      new Gauge({
-        name: 'carbonscale_carbon_signal_age_seconds',
-        help: 'Age of the carbon intensity in use (now − its data timestamp)',
-        labelNames: ['source', 'region'],
-        registers,
-        collect() {
-          this.reset();
-          for (const s of signals())
-            if (s.ageMs !== undefined) this.set({ source: s.sourceName, region: s.region }, s.ageMs / 1000);
-        },
-      });
-      new Gauge({
-        name: 'carbonscale_carbon_fallback_level',
-        help: 'Which level of the fallback chain is in use (1 for the active level)',
-        labelNames: ['source', 'region', 'level'],
-        registers,
-        collect() {
-          this.reset();
-          for (const s of signals()) this.set({ source: s.sourceName, region: s.region, level: s.fallbackLevel }, 1);
-        },
-      });
-    }
+    this.#depthMs = deps.historyDepthMs ?? HISTORY_DEPTH_MS;
+    if (deps.registry)
+      this.#metrics = createSignalMetrics(deps.registry, () =>
+        [...this.#entries.values()].filter((e) => e.refs > 0).map((e) => this.get(e.source, e.region)),
+      );
   }
 
   /** Adds or replaces a CarbonSource. Cached values of a replaced source are dropped (its config changed). */
   setSource(name: string, spec: CarbonSourceSpec, provider: CarbonProvider): void {
-    const had = this.#sources.has(name);
+    const had = this.#sources.get(name);
     this.#sources.set(name, { name, spec, provider });
     if (had)
       for (const e of this.#entries.values())
@@ -180,6 +152,13 @@ export class CarbonSignalService {
           e.forecast = null;
           e.attempted = false;
           e.nextDueMs = 0;
+          // The grid's past does not change with a poll interval; it does with another provider or region map.
+          if (!sameSeries(had.spec, spec)) {
+            e.history.clear();
+            e.seeded = false;
+            e.seedNotBeforeMs = 0;
+            this.#save(e);
+          }
         }
   }
 
@@ -200,9 +179,76 @@ export class CarbonSignalService {
   }
 
   #newEntry(source: string, region: string): Entry {
-    const e: Entry = { source, region, refs: 0, nextDueMs: 0, attempted: false, forecast: null, lastLevel: 'none' };
+    const e: Entry = {
+      source,
+      region,
+      refs: 0,
+      nextDueMs: 0,
+      attempted: false,
+      forecast: null,
+      lastLevel: 'none',
+      history: new HistorySeries(this.#depthMs),
+      seeded: false,
+      seedNotBeforeMs: 0,
+      saving: Promise.resolve(),
+    };
     this.#entries.set(key(source, region), e);
     return e;
+  }
+
+  /**
+   * Measured intensity for the pair, ascending, one point per distinct data time, HISTORY_DEPTH_MS deep: the
+   * values its chain produced (primary or a fallback; never the fail-safe's assumption), seeded from the primary
+   * provider's history() and from the store. Pure read.
+   */
+  history(sourceName: string, region: string): IntensityPoint[] {
+    return this.#entries.get(key(sourceName, region))?.history.at(this.#deps.now()) ?? [];
+  }
+
+  /** Reads the store's copy of the pair's history, once (the first poll does it; callers may do it earlier). */
+  loadHistory(sourceName: string, region: string): Promise<void> {
+    const e = this.#entries.get(key(sourceName, region)) ?? this.#newEntry(sourceName, region);
+    e.historyLoaded ??= this.#load(e);
+    return e.historyLoaded;
+  }
+
+  async #load(e: Entry): Promise<void> {
+    const store = this.#deps.historyStore;
+    if (!store) return;
+    try {
+      const pts = await store.load(e.source, e.region);
+      const now = this.#deps.now();
+      const bad = pts.map((p) => pointProblem(p, now)).filter((x) => x !== undefined);
+      if (bad.length > 0)
+        this.#deps.logger?.warn('stored carbon history has points that cannot be trusted; they are dropped', {
+          source: e.source,
+          region: e.region,
+          dropped: bad.length,
+          first: bad[0],
+        });
+      e.history.merge(pts, now);
+    } catch (err) {
+      this.#deps.logger?.warn('could not load the stored carbon history; starting without it', {
+        source: e.source,
+        region: e.region,
+        error: toError(err, `${e.source} ${e.region} history store`).message,
+      });
+    }
+  }
+
+  #save(e: Entry): void {
+    const store = this.#deps.historyStore;
+    if (!store) return;
+    const points = e.history.at(this.#deps.now());
+    e.saving = e.saving
+      .then(() => store.save(e.source, e.region, points))
+      .catch((err: unknown) => {
+        this.#deps.logger?.warn('could not save the carbon history', {
+          source: e.source,
+          region: e.region,
+          error: toError(err, `${e.source} ${e.region} history store`).message,
+        });
+      });
   }
 
   /** Polls every registered pair that is due, walking fallbacks where the primary has no fresh value. */
@@ -240,84 +286,139 @@ export class CarbonSignalService {
   }
 
   async #pollChain(e: Entry, now: number): Promise<void> {
-    await this.#poll(e, now);
-    if (this.#fresh(e, now)) return;
+    await this.loadHistory(e.source, e.region);
+    await this.#walkChain(e, now);
+    this.#record(e);
+  }
+
+  async #walkChain(e: Entry, now: number): Promise<void> {
+    await this.#poll(e, now, true);
+    if (this.#fresh(e, this.#deps.now())) return;
     const src = this.#sources.get(e.source);
     for (const fb of src?.spec.fallback ?? []) {
       if (!this.#sources.has(fb)) continue;
       const fe = this.#entries.get(key(fb, e.region)) ?? this.#newEntry(fb, e.region);
-      if (fe.nextDueMs <= now) await this.#poll(fe, now);
+      if (fe.nextDueMs <= now) await this.#poll(fe, now, false);
       else if (fe.inflight) await fe.inflight;
-      if (this.#fresh(fe, now)) return;
+      if (this.#fresh(fe, this.#deps.now())) return;
     }
   }
 
+  /** After a chain walk: the real value in use joins the pair's history (never a fail-safe assumption). */
+  #record(e: Entry): void {
+    const s = this.get(e.source, e.region);
+    if (!s.available || !s.reading || s.reading.provider === 'fail-safe') return;
+    if (e.history.merge([{ timeMs: s.reading.timeMs, valueGPerKWh: s.reading.valueGPerKWh }], this.#deps.now()))
+      this.#save(e);
+  }
+
   /** Single-flight poll of one pair: concurrent callers share the upstream calls. */
-  #poll(e: Entry, now: number): Promise<void> {
+  #poll(e: Entry, now: number, primary: boolean): Promise<void> {
     if (e.inflight) return e.inflight;
     const src = this.#sources.get(e.source);
     if (!src) return Promise.resolve();
     e.nextDueMs = now + src.spec.pollIntervalSeconds * 1000;
-    e.inflight = this.#doPoll(e, src, now).finally(() => {
+    e.inflight = this.#doPoll(e, src, now, primary && e.refs > 0).finally(() => {
       e.inflight = undefined;
     });
     return e.inflight;
   }
 
-  async #doPoll(e: Entry, src: Source, now: number): Promise<void> {
+  /** Counts and logs one failed call; returns the error as a CarbonProviderError. */
+  #failed(src: Source, e: Entry, call: 'current' | 'forecast' | 'history', err: unknown): CarbonProviderError {
+    const what = `${src.name} (${src.provider.name}) ${e.region}${call === 'current' ? '' : ` ${call}`}`;
+    const pe = toError(err, what);
+    const labels = { source: src.name, region: e.region, provider: src.provider.name };
+    this.#metrics?.errors.inc({ ...labels, reason: call === 'current' ? pe.reason : `${call}-${pe.reason}` });
+    if (REJECTION_REASONS.has(pe.reason))
+      this.#metrics?.rejected.inc({
+        source: src.name,
+        provider: src.provider.name,
+        call,
+        reason: pe.reason,
+        field: pe.field ?? '',
+      });
+    this.#deps.logger?.warn(`carbon signal ${call === 'current' ? 'fetch' : call} failed`, {
+      ...labels,
+      reason: pe.reason,
+      ...(pe.field !== undefined ? { field: pe.field } : {}),
+      error: pe.message,
+    });
+    return pe;
+  }
+
+  async #doPoll(e: Entry, src: Source, now: number, seed: boolean): Promise<void> {
     const { provider, spec } = src;
     const what = `${src.name} (${provider.name}) ${e.region}`;
-    this.#requests?.inc({ source: src.name, region: e.region, provider: provider.name });
+    this.#metrics?.requests.inc({ source: src.name, region: e.region, provider: provider.name });
     const region = spec.regionMap?.[e.region] ?? e.region;
-    const [cur, fc] = await Promise.allSettled([
+    const wantSeed = seed && !e.seeded && provider.history !== undefined && now >= e.seedNotBeforeMs;
+    const [cur, fc, hist] = await Promise.allSettled([
       provider.current(region),
       provider.forecast(region, spec.forecastHorizonHours * 3_600_000),
+      wantSeed ? provider.history!(region, now - this.#depthMs, now) : Promise.resolve(null),
     ]);
+    // Judge the answers on the clock as it is when they arrived, not as it was when the poll began.
+    const at = this.#deps.now();
     e.attempted = true;
     try {
-      if (cur.status === 'rejected') throw toError(cur.reason, what);
-      const r = cur.value;
-      // Defence in depth: whatever a provider returns, nothing out of range gets past here.
-      checkRange(r.valueGPerKWh, what, 'valueGPerKWh');
-      const age = now - r.timeMs;
-      if (age > spec.staleAfterSeconds * 1000)
+      if (cur.status === 'rejected') throw cur.reason;
+      // Defence in depth: whatever a provider returns, nothing untrustworthy gets past here.
+      const r = checkObservation(cur.value, { what, region, now: at }, 'current');
+      if (at - r.timeMs > spec.staleAfterSeconds * 1000)
         throw new CarbonProviderError(
           'stale',
-          `${what}: newest value is ${minutes(age)} old, older than staleAfterSeconds (${minutes(spec.staleAfterSeconds * 1000)})`,
+          `${what}: newest value is ${minutes(at - r.timeMs)} old, older than staleAfterSeconds (${minutes(spec.staleAfterSeconds * 1000)}): it is dated ${new Date(r.timeMs).toISOString()}`,
+          { field: 'current.timeMs' },
         );
       e.good = r;
       delete e.error;
     } catch (err) {
-      e.error = toError(err, what);
-      this.#errors?.inc({ source: src.name, region: e.region, provider: provider.name, reason: e.error.reason });
-      this.#deps.logger?.warn('carbon signal fetch failed', {
-        source: src.name,
-        provider: provider.name,
-        region: e.region,
-        reason: e.error.reason,
-        error: e.error.message,
-      });
+      e.error = this.#failed(src, e, 'current', err);
     }
-    if (fc.status === 'fulfilled') {
-      e.forecast = fc.value;
-      if (fc.value === null) e.forecastNote = `${provider.name} publishes no forecast for ${e.region}`;
-      else delete e.forecastNote;
-    } else {
-      const fe = toError(fc.reason, `${what} forecast`);
-      // Keep an older forecast: #forecastFrom drops the points that are already past.
-      e.forecastNote = `forecast failed: ${fe.message}`;
-      this.#errors?.inc({
-        source: src.name,
-        region: e.region,
-        provider: provider.name,
-        reason: `forecast-${fe.reason}`,
-      });
+    this.#takeForecast(e, src, fc, { what, region, now: at });
+    if (hist.status === 'fulfilled' && hist.value) {
+      e.seeded = true;
+      if (
+        e.history.merge(
+          hist.value.map((p) => ({ timeMs: p.timeMs, valueGPerKWh: p.valueGPerKWh })),
+          at,
+        )
+      )
+        this.#save(e);
+    } else if (hist.status === 'rejected') {
+      e.seedNotBeforeMs = at + SEED_RETRY_MS;
+      this.#failed(src, e, 'history', hist.reason);
     }
   }
 
-  #fresh(e: Entry, now: number): boolean {
+  #takeForecast(
+    e: Entry,
+    src: Source,
+    fc: PromiseSettledResult<CarbonReading[] | null>,
+    ctx: { what: string; region: string; now: number },
+  ): void {
+    try {
+      if (fc.status === 'rejected') throw fc.reason;
+      e.forecast = fc.value === null ? null : checkForecast(fc.value, ctx);
+      if (fc.value === null) e.forecastNote = `${src.provider.name} publishes no forecast for ${e.region}`;
+      else delete e.forecastNote;
+    } catch (err) {
+      // Keep an older forecast: #forecastFrom drops the points that are already past.
+      e.forecastNote = `forecast failed: ${this.#failed(src, e, 'forecast', err).message}`;
+    }
+  }
+
+  /** A usable value: polled without error, not dated in the future, younger than the source's staleness bound. */
+  #usable(e: Entry, now: number, boundMs?: number): boolean {
     const src = this.#sources.get(e.source);
-    return !!src && !!e.good && e.error === undefined && now - e.good.timeMs <= src.spec.staleAfterSeconds * 1000;
+    if (!src || !e.good) return false;
+    const t = e.good.timeMs;
+    return t <= now + CLOCK_SKEW_ALLOWANCE_MS && now - t <= (boundMs ?? src.spec.staleAfterSeconds * 1000);
+  }
+
+  #fresh(e: Entry, now: number): boolean {
+    return e.error === undefined && this.#usable(e, now);
   }
 
   #forecastFrom(e: Entry, now: number): CarbonReading[] | null {
@@ -335,68 +436,23 @@ export class CarbonSignalService {
     const now = this.#deps.now();
     const src = this.#sources.get(sourceName);
     const failSafe: FailSafe = src?.spec.failSafe ?? { action: 'full-variant' };
-    const failSafeText =
-      failSafe.action === 'full-variant'
-        ? 'eco services run the full variant; premium services are never degraded'
-        : `assuming ${failSafe.valueGPerKWh} gCO2eq/kWh (configured fail-safe); premium services are never degraded`;
     const base = { sourceName, region, failSafe };
-    if (!src)
-      return {
-        ...base,
-        forecast: null,
-        fallbackLevel: 'none',
-        available: false,
-        conditionReason: 'NoSignal',
-        reason: `CarbonSource '${sourceName}' does not exist; ${failSafeText}.`,
-        failures: [],
-      };
+    const none = (reason: string): CarbonSignal => ({
+      ...base,
+      forecast: null,
+      fallbackLevel: 'none',
+      available: false,
+      conditionReason: 'NoSignal',
+      reason: `${reason}; ${failSafeText(failSafe)}.`,
+      failures: [],
+    });
+    if (!src) return none(`CarbonSource '${sourceName}' does not exist`);
     const primary = this.#entries.get(key(sourceName, region));
     if (!primary || !primary.attempted)
-      return {
-        ...base,
-        forecast: null,
-        fallbackLevel: 'none',
-        available: false,
-        conditionReason: 'NoSignal',
-        reason: `CarbonSource '${sourceName}' has not been polled for ${region} yet; ${failSafeText}.`,
-        failures: [],
-      };
-
-    const failures: SourceFailure[] = [];
-    const chain: Entry[] = [primary];
-    for (const fb of src.spec.fallback ?? []) {
-      const fe = this.#entries.get(key(fb, region));
-      if (!this.#sources.has(fb))
-        failures.push({ source: fb, reason: 'config', message: `fallback CarbonSource '${fb}' does not exist` });
-      else if (fe) chain.push(fe);
-    }
-    const describe = (r: CarbonReading) =>
-      `${r.valueGPerKWh} gCO2eq/kWh (${r.signal}, ${r.basis}, ${r.estimated ? 'estimated' : 'measured'}${
-        r.forecast ? ', forecast' : ''
-      }) for ${new Date(r.timeMs).toISOString()}, ${minutes(now - r.timeMs)} old`;
-
+      return none(`CarbonSource '${sourceName}' has not been polled for ${region} yet`);
+    const { chain, failures } = this.#chain(src, primary, region);
     for (const [i, e] of chain.entries()) {
-      const fresh = this.#fresh(e, now);
-      if (fresh && e.good) {
-        const level: FallbackLevel = i === 0 ? 'primary' : `fallback:${e.source}`;
-        const failText = failures.map((f) => `${f.source}: ${f.message}`).join('; ');
-        const forecast = this.#forecastFrom(e, now);
-        const fcText = forecast ? '' : ` No forecast (${e.forecastNote ?? 'none published'}): the policy uses its own.`;
-        return {
-          ...base,
-          reading: e.good,
-          forecast,
-          fallbackLevel: level,
-          ageMs: now - e.good.timeMs,
-          available: true,
-          conditionReason: i === 0 ? 'SignalFromPrimary' : 'SignalFromFallback',
-          reason:
-            i === 0
-              ? `Carbon signal from '${e.source}': ${describe(e.good)}.${fcText}`
-              : `Primary CarbonSource failed (${failText}); using fallback '${e.source}': ${describe(e.good)}.${fcText}`,
-          failures,
-        };
-      }
+      if (this.#fresh(e, now)) return this.#fromLink(base, e, i, failures, now);
       if (e.error) failures.push({ source: e.source, reason: e.error.reason, message: e.error.message });
       else if (e.good)
         failures.push({
@@ -407,11 +463,59 @@ export class CarbonSignalService {
           )}`,
         });
     }
-    const failText = failures.map((f) => `${f.source}: ${f.message}`).join('; ') || 'no answer yet';
+    return this.#lastKnownOrFailSafe(base, src, chain, failures, now);
+  }
 
+  #chain(src: Source, primary: Entry, region: string): { chain: Entry[]; failures: SourceFailure[] } {
+    const failures: SourceFailure[] = [];
+    const chain: Entry[] = [primary];
+    for (const fb of src.spec.fallback ?? []) {
+      const fe = this.#entries.get(key(fb, region));
+      if (!this.#sources.has(fb))
+        failures.push({ source: fb, reason: 'config', message: `fallback CarbonSource '${fb}' does not exist` });
+      else if (fe) chain.push(fe);
+    }
+    return { chain, failures };
+  }
+
+  #fromLink(
+    base: Pick<CarbonSignal, 'sourceName' | 'region' | 'failSafe'>,
+    e: Entry,
+    i: number,
+    failures: SourceFailure[],
+    now: number,
+  ): CarbonSignal {
+    const good = e.good!;
+    const forecast = this.#forecastFrom(e, now);
+    const fcText = forecast ? '' : ` No forecast (${e.forecastNote ?? 'none published'}): the policy uses its own.`;
+    const failText = failures.map((f) => `${f.source}: ${f.message}`).join('; ');
+    return {
+      ...base,
+      reading: good,
+      forecast,
+      fallbackLevel: i === 0 ? 'primary' : `fallback:${e.source}`,
+      ageMs: ageMs(now, good.timeMs),
+      available: true,
+      conditionReason: i === 0 ? 'SignalFromPrimary' : 'SignalFromFallback',
+      reason:
+        i === 0
+          ? `Carbon signal from '${e.source}': ${describeReading(good, now)}.${fcText}`
+          : `Primary CarbonSource failed (${failText}); using fallback '${e.source}': ${describeReading(good, now)}.${fcText}`,
+      failures,
+    };
+  }
+
+  #lastKnownOrFailSafe(
+    base: Pick<CarbonSignal, 'sourceName' | 'region' | 'failSafe'>,
+    src: Source,
+    chain: Entry[],
+    failures: SourceFailure[],
+    now: number,
+  ): CarbonSignal {
+    const failText = failures.map((f) => `${f.source}: ${f.message}`).join('; ') || 'no answer yet';
     const bound = src.spec.staleAfterSeconds * 1000;
     const lastKnown = chain
-      .filter((e) => e.good && now - e.good.timeMs <= bound)
+      .filter((e) => this.#usable(e, now, bound))
       .sort((a, b) => b.good!.timeMs - a.good!.timeMs)[0];
     if (lastKnown?.good)
       return {
@@ -419,28 +523,28 @@ export class CarbonSignalService {
         reading: lastKnown.good,
         forecast: this.#forecastFrom(lastKnown, now),
         fallbackLevel: 'last-known',
-        ageMs: now - lastKnown.good.timeMs,
+        ageMs: ageMs(now, lastKnown.good.timeMs),
         available: true,
         conditionReason: 'LastKnownValue',
-        reason: `No source in the chain answered (${failText}); using the last known value from '${lastKnown.source}': ${describe(
+        reason: `No source in the chain answered (${failText}); using the last known value from '${lastKnown.source}': ${describeReading(
           lastKnown.good,
+          now,
         )} (usable until ${minutes(bound)} old).`,
         failures,
       };
-
     const signal: CarbonSignal = {
       ...base,
       forecast: null,
       fallbackLevel: 'fail-safe',
       available: false,
       conditionReason: 'FailSafe',
-      reason: `No usable carbon signal for ${region} (${failText}); fail-safe: ${failSafeText}.`,
+      reason: `No usable carbon signal for ${base.region} (${failText}); fail-safe: ${failSafeText(base.failSafe)}.`,
       failures,
     };
-    if (failSafe.action === 'assume-intensity') {
+    if (base.failSafe.action === 'assume-intensity') {
       signal.reading = {
-        region,
-        valueGPerKWh: failSafe.valueGPerKWh,
+        region: base.region,
+        valueGPerKWh: base.failSafe.valueGPerKWh,
         timeMs: now,
         provider: 'fail-safe',
         signal: 'average',
@@ -452,4 +556,16 @@ export class CarbonSignalService {
     }
     return signal;
   }
+}
+
+function failSafeText(f: FailSafe): string {
+  return f.action === 'full-variant'
+    ? 'eco services run the full variant; premium services are never degraded'
+    : `assuming ${f.valueGPerKWh} gCO2eq/kWh (configured fail-safe); premium services are never degraded`;
+}
+
+function describeReading(r: CarbonReading, now: number): string {
+  return `${r.valueGPerKWh} gCO2eq/kWh (${r.signal}, ${r.basis}, ${r.estimated ? 'estimated' : 'measured'}${
+    r.forecast ? ', forecast' : ''
+  }) for ${new Date(r.timeMs).toISOString()}, ${minutes(ageMs(now, r.timeMs))} old`;
 }

@@ -2,6 +2,7 @@
 // fallback chain. The value is an assumption, so readings are labelled estimated; there is no forecast (a
 // constant is not a forecast, and the policy should know it has none).
 import { checkRange } from './payload.ts';
+import { defineProvider } from './provider-definition.ts';
 import { CarbonProviderError } from './provider-error.ts';
 import type { CarbonProvider, CarbonReading, EmissionBasis, SignalKind } from './types.ts';
 
@@ -39,3 +40,37 @@ export class StaticProvider implements CarbonProvider {
     return null;
   }
 }
+
+export const staticValue = defineProvider<'static', { valueGPerKWh: number }>({
+  kind: 'static',
+  title: 'A fixed value',
+  docsUrl: 'https://github.com/carbonscale/carbonscale/blob/main/docs/carbon.md',
+  transport: 'local',
+  credentials: [],
+  signalTypes: {
+    allowed: ['average', 'marginal'],
+    default: 'average',
+    kindOf: (t) => (t === 'marginal' ? 'marginal' : 'average'),
+  },
+  emissionFactorTypes: ['direct', 'lifecycle'],
+  block: {
+    key: 'static',
+    schema: {
+      type: 'object',
+      description: 'static: a fixed intensity.',
+      fields: {
+        valueGPerKWh: {
+          type: 'number',
+          description: 'Intensity in gCO2eq/kWh.',
+          minimum: 0,
+          maximum: 2000,
+          unit: 'gCO2eq/kWh',
+          required: true,
+        },
+      },
+    },
+  },
+  notes: 'any region; the configured value, `estimated: true`, no forecast and no history (a constant is neither)',
+  create: (c) =>
+    new StaticProvider({ valueGPerKWh: c.block.valueGPerKWh, now: c.now, signal: c.signal, basis: c.basis }),
+});

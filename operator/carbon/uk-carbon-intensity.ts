@@ -4,10 +4,14 @@
 // `/regional/postcode/{outward code}`, `/regional/intensity/{from}/fw48h/regionid/{id}`.
 // Regions are named `GB` (national), `regionid:13` or `postcode:RG10`. The API serves `data` as an array on
 // some endpoints and as an object on others, and clients in the wild see both: we accept both everywhere.
+// The current value is the half hour at or before now (never a later one: those are forecast()'s); a regional
+// answer must be for the region asked (`regionid`, and `postcode` when present).
 import type { HttpOptions } from './http-client.ts';
 import { getJson } from './http-client.ts';
-import { field, intensity, isObject, malformed, timestamp } from './payload.ts';
+import { field, intensity, isObject, malformed, sameRegion, timestamp } from './payload.ts';
+import { defineProvider } from './provider-definition.ts';
 import { CarbonProviderError } from './provider-error.ts';
+import { currentIndex } from './reading-checks.ts';
 import type { CarbonProvider, CarbonReading } from './types.ts';
 
 export interface UkCarbonIntensityOptions {
@@ -74,6 +78,8 @@ export class UkCarbonIntensityProvider implements CarbonProvider {
     if (r.kind === 'national') return { items: data, path: '$.data' };
     const reg = data[0];
     if (!reg) throw new CarbonProviderError('no-data', `${what}: $.data: no region in the answer`);
+    if (r.kind === 'regionid') sameRegion(reg, 'regionid', String(r.id), what, '$.data[0]', true);
+    else sameRegion(reg, 'postcode', r.code, what, '$.data[0]', false);
     return { items: list(field(reg, 'data', what, '$.data[0]'), what, '$.data[0].data'), path: '$.data[0].data' };
   }
 
@@ -105,13 +111,8 @@ export class UkCarbonIntensityProvider implements CarbonProvider {
           : `/regional/postcode/${r.code}`;
     const { body, what } = await this.#get(path, region, signal);
     const { items, path: p } = this.#entries(body, r, what);
-    const now = this.#o.http.now();
-    const idx = items.findIndex((it) => {
-      const from = isObject(it) ? timestamp(it.from, what, `${p}.from`) : NaN;
-      return from <= now && now < from + 1_800_000;
-    });
-    const at = idx >= 0 ? idx : 0;
-    if (items.length === 0) throw new CarbonProviderError('no-data', `${what}: ${p}: no half-hour in the answer`);
+    const times = items.map((it, i) => timestamp(field(it, 'from', what, `${p}[${i}]`), what, `${p}[${i}].from`));
+    const at = currentIndex(times, this.#o.http.now(), what, p);
     return this.#reading(items[at], region, what, `${p}[${at}]`, false);
   }
 
@@ -149,3 +150,17 @@ export class UkCarbonIntensityProvider implements CarbonProvider {
       .filter((x) => x.timeMs >= fromMs && x.timeMs < toMs);
   }
 }
+
+export const ukCarbonIntensity = defineProvider({
+  kind: 'ukCarbonIntensity',
+  title: 'UK National Grid ESO Carbon Intensity API',
+  docsUrl: 'https://carbon-intensity.github.io/api-definitions/',
+  transport: 'http',
+  defaultEndpoint: UK_CARBON_INTENSITY_DEFAULT_ENDPOINT,
+  credentials: [],
+  // The API publishes no limit; stay polite.
+  rateLimit: { requests: 60, perSeconds: 60, source: 'no published limit; a polite default' },
+  notes:
+    '`GB`, `regionid:1`…`regionid:17`, `postcode:RG10`; no key; half-hourly; `/intensity`, `/intensity/{from}/fw24h|fw48h`, `/intensity/{from}/{to}`, `/regional/…`; `actual` when measured, else `forecast` (labelled `estimated`, `forecast`); `data` accepted as array or object; the current value is the half hour at or before now',
+  create: (c) => new UkCarbonIntensityProvider({ endpoint: c.endpoint, http: c.http }),
+});

@@ -7,9 +7,10 @@
 // forecastData: [{location, timestamp, duration (minutes), value}]}]` (the code returns `optimalDataPoints` as an
 // array); errors are RFC 7807 `{title, status, detail, errors, traceId}`; `GET /health`.
 // Data: Electricity Maps DE-LU 2023 hourly (ODbL) for location `germanywestcentral`; forecasts serve the trace's
-// actual future values.
+// actual future values. Payload faults: `value` (rating, value), `wrong-units` (duration), `no-content` (204),
+// `shift-time` (time, timestamp), `wrong-region` (location), `no-current` (only emissions after now).
 import type { Fault, Reply } from './emulator-server.ts';
-import { HOUR, faulted, floorTo, pointsBetween, startEmulator, trace } from './emulator-server.ts';
+import { HOUR, faulted, floorTo, pointsBetween, regionFor, shifted, startEmulator, trace } from './emulator-server.ts';
 
 export const CASDK_LOCATIONS: Record<string, string> = { germanywestcentral: 'DE-LU_2023_hourly.csv' };
 
@@ -31,13 +32,16 @@ export function startCarbonAwareSdkEmulator(o: { now: () => number }) {
       const from = Date.parse(url.searchParams.get('time') ?? '') || now - HOUR;
       const to = Date.parse(url.searchParams.get('toTime') ?? '') || now;
       // The SDK returns every emission whose interval overlaps [time, toTime].
-      const pts = pointsBetween(t, floorTo(from, HOUR), to + 1);
+      const pts =
+        f?.kind === 'no-current'
+          ? pointsBetween(t, floorTo(now, HOUR) + HOUR, floorTo(now, HOUR) + 2 * HOUR)
+          : pointsBetween(t, floorTo(from, HOUR), to + 1);
       if (pts.length === 0 || f?.kind === 'no-content') return { status: 204 };
       return {
         status: 200,
         body: pts.map((p) => ({
-          location,
-          time: sdkTime(p.timeMs),
+          location: regionFor(location, f),
+          time: sdkTime(shifted(p.timeMs, f)),
           rating: faulted(p.valueGPerKWh, f),
           duration: f?.kind === 'wrong-units' ? 60 : '01:00:00',
         })),
@@ -49,8 +53,8 @@ export function startCarbonAwareSdkEmulator(o: { now: () => number }) {
       const pts = pointsBetween(t, floorTo(start, HOUR), end);
       if (pts.length === 0 || f?.kind === 'no-content') return { status: 204 };
       const data = pts.map((p) => ({
-        location,
-        timestamp: sdkTime(p.timeMs),
+        location: regionFor(location, f),
+        timestamp: sdkTime(shifted(p.timeMs, f)),
         duration: 60,
         value: faulted(p.valueGPerKWh, f),
       }));
@@ -61,7 +65,7 @@ export function startCarbonAwareSdkEmulator(o: { now: () => number }) {
           {
             requestedAt: sdkTime(now),
             generatedAt: sdkTime(floorTo(now, HOUR)),
-            location,
+            location: regionFor(location, f),
             dataStartAt: sdkTime(start),
             dataEndAt: sdkTime(end),
             windowSize: Number(url.searchParams.get('windowSize') ?? 0),

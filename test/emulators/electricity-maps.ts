@@ -7,12 +7,15 @@
 // `emissionFactorType=direct|lifecycle` picks the trace's direct or LCA column; `/v3/zones`.
 // Data: the Electricity Maps 2023 hourly exports in data/carbon (ODbL). The forecast serves the trace's actual
 // future values (the exports carry no forecast). The unknown-zone answer (404 `{status, message}`) follows
-// what clients report; the exact wording is not verified against the docs.
+// what clients report; the exact wording is not verified against the docs. Payload faults: `value` (the
+// carbonIntensity served), `shift-time` (every datetime moved), `wrong-region` (`zone` names another zone).
 import type { Emulator, Fault, Reply } from './emulator-server.ts';
 import {
   HOUR,
   faulted,
   floorTo,
+  regionFor,
+  shifted,
   pointAt,
   pointsBetween,
   startEmulator,
@@ -34,9 +37,9 @@ export interface ElectricityMapsEmulatorOptions {
 
 export function startElectricityMapsEmulator(o: ElectricityMapsEmulatorOptions): Promise<Emulator> {
   const item = (zone: string, p: TracePoint, basis: EmissionBasis, f: Fault | undefined) => ({
-    zone,
+    zone: regionFor(zone, f),
     carbonIntensity: faulted(p.valueGPerKWh, f),
-    datetime: new Date(p.timeMs).toISOString(),
+    datetime: new Date(shifted(p.timeMs, f)).toISOString(),
     updatedAt: new Date(p.timeMs + 10 * 60_000).toISOString(),
     createdAt: new Date(p.timeMs - 24 * HOUR).toISOString(),
     emissionFactorType: basis,
@@ -62,14 +65,15 @@ export function startElectricityMapsEmulator(o: ElectricityMapsEmulatorOptions):
       }
       case '/v3/carbon-intensity/history': {
         const pts = pointsBetween(t, floorTo(now, HOUR) - 23 * HOUR, floorTo(now, HOUR) + 1);
-        return { status: 200, body: { zone, history: pts.map((p) => item(zone, p, basis, f)) } };
+        return { status: 200, body: { zone: regionFor(zone, f), history: pts.map((p) => item(zone, p, basis, f)) } };
       }
       case '/v3/carbon-intensity/past-range': {
         const start = Date.parse(url.searchParams.get('start') ?? '');
         const end = Date.parse(url.searchParams.get('end') ?? '');
         if (!Number.isFinite(start) || !Number.isFinite(end))
           return { status: 400, body: { status: 'error', message: 'start and end are required' } };
-        return { status: 200, body: { zone, data: pointsBetween(t, start, end).map((p) => item(zone, p, basis, f)) } };
+        const data = pointsBetween(t, start, end).map((p) => item(zone, p, basis, f));
+        return { status: 200, body: { zone: regionFor(zone, f), data } };
       }
       case '/v3/carbon-intensity/forecast': {
         const h = Math.min(72, Number(url.searchParams.get('horizonHours') ?? 24));
@@ -78,10 +82,10 @@ export function startElectricityMapsEmulator(o: ElectricityMapsEmulatorOptions):
         return {
           status: 200,
           body: {
-            zone,
+            zone: regionFor(zone, f),
             forecast: pts.map((p) => ({
               carbonIntensity: faulted(p.valueGPerKWh, f),
-              datetime: new Date(p.timeMs).toISOString(),
+              datetime: new Date(shifted(p.timeMs, f)).toISOString(),
             })),
             updatedAt: new Date(from).toISOString(),
           },

@@ -7,8 +7,10 @@
 // not an array: the API mixes both, which is why clients accept either). Times are `YYYY-MM-DDThh:mmZ`.
 // Data: Electricity Maps GB 2023 hourly (ODbL) in data/carbon, each hour split into two half hours; the
 // `forecast` field serves the same trace value (the export has no forecast), and regions serve the national trace.
+// Payload faults: `value`, `missing-field`, `data-as-object`, `shift-time` (from/to), `wrong-region` (`regionid`),
+// `no-current` (the current-intensity endpoints answer with the next half hour only).
 import type { Fault, Reply } from './emulator-server.ts';
-import { HOUR, faulted, floorTo, pointAt, startEmulator, trace } from './emulator-server.ts';
+import { HOUR, faulted, floorTo, pointAt, regionFor, shifted, startEmulator, trace } from './emulator-server.ts';
 
 const HALF = 1_800_000;
 const REGIONS: Record<number, [string, string]> = {
@@ -33,7 +35,7 @@ export function startUkCarbonIntensityEmulator(o: { now: () => number }) {
       const measured = ms + HALF <= now + HALF && ms <= now;
       const intensity: Record<string, unknown> = { forecast: faulted(p.valueGPerKWh, f), index: index(p.valueGPerKWh) };
       if (!regional) intensity.actual = measured ? faulted(p.valueGPerKWh, f) : null;
-      const e: Record<string, unknown> = { from: iso(ms), to: iso(ms + HALF), intensity };
+      const e: Record<string, unknown> = { from: iso(shifted(ms, f)), to: iso(shifted(ms + HALF, f)), intensity };
       if (f?.kind === 'missing-field') delete e.intensity;
       if (regional)
         e.generationmix = [
@@ -44,8 +46,8 @@ export function startUkCarbonIntensityEmulator(o: { now: () => number }) {
     }
     return out;
   };
-  const region = (id: number, data: unknown[]) => ({
-    regionid: id,
+  const region = (id: number, data: unknown[], f?: Fault) => ({
+    regionid: Number(regionFor(id, f)),
     dnoregion: REGIONS[id]![0],
     shortname: REGIONS[id]![1],
     data,
@@ -68,8 +70,10 @@ export function startUkCarbonIntensityEmulator(o: { now: () => number }) {
   return startEmulator((_req, url, f): Reply => {
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const now = o.now();
+    // The half hour a current-intensity endpoint serves: the one containing now, or the next one (no-current).
+    const cur = f?.kind === 'no-current' ? floorTo(now, HALF) + HALF : now;
     if (parts[0] === 'intensity') {
-      if (parts.length === 1) return { status: 200, body: wrap(entries(now, now + 1, f, false), f) };
+      if (parts.length === 1) return { status: 200, body: wrap(entries(cur, cur + 1, f, false), f) };
       const r = span(parts[1]!, parts[2] ?? '');
       if (!r) return bad('Please enter a valid ISO 8601 datetime');
       return { status: 200, body: wrap(entries(r[0], r[1], f, false), f) };
@@ -81,7 +85,7 @@ export function startUkCarbonIntensityEmulator(o: { now: () => number }) {
           return bad(
             parts[1] === 'regionid' ? 'Please enter a valid region ID i.e. 1-17.' : 'Please enter a valid postcode.',
           );
-        return { status: 200, body: wrap([region(id, entries(now, now + 1, f, true))], f) };
+        return { status: 200, body: wrap([region(id, entries(cur, cur + 1, f, true), f)], f) };
       }
       if (parts[1] === 'intensity') {
         const r = span(parts[2]!, parts[3] ?? '');
@@ -89,7 +93,7 @@ export function startUkCarbonIntensityEmulator(o: { now: () => number }) {
         if (!r) return bad('Please enter a valid ISO 8601 datetime');
         if (id === undefined) return bad('Please enter a valid region ID or postcode.');
         // This endpoint answers with `data` as an object (one region).
-        return { status: 200, body: { data: region(id, entries(r[0], r[1], f, true)) } };
+        return { status: 200, body: { data: region(id, entries(r[0], r[1], f, true), f) } };
       }
     }
     return { status: 404, body: { error: { code: '404 Not Found', message: 'Not found' } } };

@@ -6,9 +6,21 @@
 // `/v3/region-from-loc?latitude&longitude&signal_type` → `{region, region_full_name, signal_type}`.
 // Only CAISO_NORTH is on the free plan: other known regions answer 403, unknown ones 400.
 // Data: the CAISO trace in data/carbon (Electricity Maps US-CAL-CISO 2023, direct, ODbL), served as if it were a
-// MOER in lbs/MWh (g/kWh ÷ 0.45359237), each hour repeated over its twelve 5-minute points.
+// MOER in lbs/MWh (g/kWh ÷ 0.45359237), each hour repeated over its twelve 5-minute points. Payload faults:
+// `value`, `shift-time` (point_time), `wrong-region` (meta.region), `no-current` (the forecast starts at the next
+// 5-minute interval, as a late model run would), `wrong-units` (meta.units).
 import type { Emulator, Fault, Reply } from './emulator-server.ts';
-import { HOUR, faulted, floorTo, pointAt, startEmulator, trace, unauthorized } from './emulator-server.ts';
+import {
+  HOUR,
+  faulted,
+  floorTo,
+  pointAt,
+  regionFor,
+  shifted,
+  startEmulator,
+  trace,
+  unauthorized,
+} from './emulator-server.ts';
 import { LBS_PER_MWH_TO_G_PER_KWH } from '../../operator/carbon/types.ts';
 
 const FIVE_MIN = 300_000;
@@ -18,6 +30,8 @@ export interface WattTimeEmulator extends Emulator {
   /** Invalidates every token issued so far, as if they had expired. */
   expireTokens(): void;
   readonly logins: number;
+  /** Every bearer token issued so far (leak tests grep for them). */
+  readonly issued: readonly string[];
 }
 
 export async function startWattTimeEmulator(o: {
@@ -26,15 +40,17 @@ export async function startWattTimeEmulator(o: {
   password: string;
 }): Promise<WattTimeEmulator> {
   const tokens = new Set<string>();
+  const issued: string[] = [];
   let logins = 0;
   const t = () => trace('US-CAL-CISO_2023_hourly.csv');
   const points = (from: number, to: number, f: Fault | undefined) => {
     const out: { point_time: string; value: unknown }[] = [];
-    for (let ms = floorTo(from, FIVE_MIN); ms < to; ms += FIVE_MIN) {
+    const first = floorTo(from, FIVE_MIN) + (f?.kind === 'no-current' ? FIVE_MIN : 0);
+    for (let ms = first; ms < to; ms += FIVE_MIN) {
       const p = pointAt(t(), ms);
       if (p)
         out.push({
-          point_time: new Date(ms).toISOString().replace('.000Z', '+00:00'),
+          point_time: new Date(shifted(ms, f)).toISOString().replace('.000Z', '+00:00'),
           value: faulted(p.valueGPerKWh / LBS_PER_MWH_TO_G_PER_KWH, f),
         });
     }
@@ -42,7 +58,7 @@ export async function startWattTimeEmulator(o: {
   };
   const meta = (region: string, signal: string, f: Fault | undefined) => ({
     data_point_period_seconds: 300,
-    region,
+    region: regionFor(region, f),
     signal_type: signal,
     model: { date: '2023-01-01', type: 'binned_regression' },
     units: f?.kind === 'wrong-units' ? 'kg_co2_per_mwh' : 'lbs_co2_per_mwh',
@@ -56,6 +72,7 @@ export async function startWattTimeEmulator(o: {
       logins++;
       const token = `tok-${logins}-${Math.random().toString(36).slice(2)}`;
       tokens.add(token);
+      issued.push(token);
       return { status: 200, body: { token } };
     }
     const auth = req.headers.authorization ?? '';
@@ -110,5 +127,6 @@ export async function startWattTimeEmulator(o: {
   return Object.defineProperties(emu as WattTimeEmulator, {
     expireTokens: { value: () => tokens.clear() },
     logins: { get: () => logins },
+    issued: { get: () => [...issued] },
   });
 }

@@ -42,18 +42,10 @@ const BAD: BadInput[] = [
     message: /negative carbon intensity -\d/,
   },
   {
-    title: 'NaN',
-    fault: { kind: 'value', value: 'NaN' },
-    reason: 'out-of-range',
-    message: /not a finite number/,
-    only: ['electricityMaps', 'ukCarbonIntensity', 'carbonAwareSdk'],
-  },
-  {
-    title: 'NaN (WattTime: a non-number MOER)',
+    title: 'NaN (a string: no provider documents numeric strings)',
     fault: { kind: 'value', value: 'NaN' },
     reason: 'malformed',
-    message: /value: expected a number \(lbs CO2\/MWh\)/,
-    only: ['wattTime'],
+    message: (f) => new RegExp(`${f}(\\.\\w+)?: expected a JSON number of (gCO2eq/kWh|lbs CO2/MWh), got "NaN"`),
   },
   {
     title: 'an absurd value (above 2,000 g/kWh)',

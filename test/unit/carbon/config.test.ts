@@ -84,7 +84,8 @@ describe('validateCarbonSourceSpec', () => {
       { provider: 'wattTime', credentialsFromEnv: { username: 'WT_USER', password: 'WT_PASS' }, signalType: 'average' },
       'spec.signalType: must be one of co2_moer, co2_aoer for wattTime',
     ],
-    ['trace without file', { provider: 'trace', trace: {} }, 'spec.trace.file: must be a file path'],
+    ['trace without file', { provider: 'trace', trace: {} }, 'spec.trace.file: required'],
+    ['trace with an empty file', { provider: 'trace', trace: { file: ' ' } }, 'spec.trace.file: must be a file path'],
     [
       'trace speedup 0',
       { provider: 'trace', trace: { file: 'x.csv', speedup: 0 } },
@@ -93,9 +94,30 @@ describe('validateCarbonSourceSpec', () => {
     [
       'static negative',
       { provider: 'static', static: { valueGPerKWh: -1 } },
-      'spec.static.valueGPerKWh: must be between 0 and 2000',
+      'spec.static.valueGPerKWh: must be a number between 0 and 2000 (gCO2eq/kWh)',
     ],
-    ['static missing', { provider: 'static' }, 'spec.static.valueGPerKWh: required'],
+    ['static missing', { provider: 'static' }, 'spec.static: required for provider static: { valueGPerKWh }'],
+    ['static without its value', { provider: 'static', static: {} }, 'spec.static.valueGPerKWh: required'],
+    [
+      "another provider's block",
+      { provider: 'static', static: { valueGPerKWh: 1 }, trace: { file: 'x.csv' } },
+      "spec.trace: only for provider 'trace'",
+    ],
+    [
+      'credentials for a provider that needs none',
+      { provider: 'ukCarbonIntensity', credentialsSecretRef: { name: 'uk' } },
+      "spec.credentialsSecretRef: not used by provider 'ukCarbonIntensity' (it needs no credentials)",
+    ],
+    [
+      'an endpoint for a local provider',
+      { provider: 'static', static: { valueGPerKWh: 1 }, endpoint: 'https://x.org' },
+      "spec.endpoint: not used by provider 'static'",
+    ],
+    [
+      'a timeout below 50 ms',
+      { provider: 'ukCarbonIntensity', timeoutSeconds: 0.01 },
+      'spec.timeoutSeconds: must be a number between 0.05 and 300',
+    ],
     [
       'fallback twice',
       { provider: 'ukCarbonIntensity', fallback: ['a', 'a'] },

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import type { ElectricityMapsProvider } from '../../../operator/carbon/electricity-maps.ts';
 import type { WattTimeProvider } from '../../../operator/carbon/watt-time.ts';
+import type { CheckedProvider } from '../../../operator/carbon/index.ts';
 import { FakeClock, HOUR, HTTP_CASES } from './provider-cases.ts';
 
 const start = (name: string, clock: FakeClock) => HTTP_CASES.find((c) => c.name === name)!.start(clock);
@@ -13,7 +14,7 @@ describe('provider extras', () => {
   it('WattTime: geo:<lat>,<lon> resolves once through region-from-loc; signal-index is a percentile', async () => {
     const s = await start('wattTime', clock);
     try {
-      const wt = s.provider as WattTimeProvider;
+      const wt = (s.provider as CheckedProvider).inner as WattTimeProvider;
       expect(await wt.regionFromLocation(37.77, -122.42)).to.equal('CAISO_NORTH');
       const a = await wt.current('geo:37.77,-122.42');
       const b = await wt.current('CAISO_NORTH');
@@ -30,7 +31,7 @@ describe('provider extras', () => {
   it('Electricity Maps: recent() returns the last 24 hourly values ending at the current hour', async () => {
     const s = await start('electricityMaps', clock);
     try {
-      const h = await (s.provider as ElectricityMapsProvider).recent('DE');
+      const h = await ((s.provider as CheckedProvider).inner as ElectricityMapsProvider).recent('DE');
       expect(h).to.have.length(24);
       expect(h.at(-1)!.timeMs).to.equal(Math.floor(clock.t / HOUR) * HOUR);
       expect(h[0]!.timeMs).to.equal(h.at(-1)!.timeMs - 23 * HOUR);
