@@ -1,9 +1,17 @@
-// Kubernetes Events (events.k8s.io/v1) about InferenceServices. A repeat of the same (object, reason, note)
-// within the series window updates the existing Event's series count instead of creating a new object, so a
-// steady condition does not flood the API server.
+// Kubernetes Events (events.k8s.io/v1) about InferenceServices and CarbonSources. A repeat of the same
+// (object, reason, action) within the series window is one Event series: the existing Event's series.count
+// grows and its note becomes the latest occurrence's, instead of a new object per pass. The note is NOT in the
+// key: notes carry numbers that change every pass ("3 of 4 pods pending"), and keying on them made PodsPending
+// Events multiply (issue 13).
+//
+// events.k8s.io/v1 makes `note` immutable on update (the apiserver answers 422 "field is immutable"), while the
+// same object through core/v1 takes a new `message` (the note) with the series. So a changed note is patched
+// through core/v1 (RBAC: patch on core events); an unchanged one through events.k8s.io/v1. Without the core
+// permission (an older chart) the series still counts and the note stays the first occurrence's.
 import { randomBytes } from 'node:crypto';
 import { FIELD_MANAGER, OPERATOR_NAME } from '../constants.ts';
-import { collectionPath, objectPath, Resources, type KubeClient } from './kube-client.ts';
+import { wallClock, type Clock } from './clock.ts';
+import { collectionPath, KubeApiError, objectPath, Resources, type KubeClient } from './kube-client.ts';
 
 export interface EventTarget {
   apiVersion: string;
@@ -25,35 +33,66 @@ export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+const NOTE_LIMIT = 1024;
+const coreEvent = { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
+
+/** The series key: the object (kind, namespace, name, uid), reason and action. Never the note. */
+export function seriesKey(target: EventTarget, ev: Pick<EventRecord, 'reason' | 'action'>): string {
+  return [target.kind, target.namespace, target.name, target.uid ?? '', ev.reason, ev.action].join('\u0000');
+}
+
+interface Series {
+  name: string;
+  count: number;
+  lastMs: number;
+  note: string;
+}
+
 export class EventRecorder {
   private client: KubeClient;
-  private now: () => number;
+  private clock: Clock;
   private instance: string;
-  private recent = new Map<string, { name: string; count: number; lastMs: number }>();
+  private recent = new Map<string, Series>();
+  /** One record at a time per series, so two passes cannot both create the first Event of a series. */
+  private inFlight = new Map<string, Promise<void>>();
   private seriesWindowMs: number;
+  private coreNotePatch = true;
 
-  constructor(client: KubeClient, opts: { now?: () => number; instance?: string; seriesWindowMs?: number } = {}) {
+  constructor(
+    client: KubeClient,
+    opts: { now?: () => number; clock?: Clock; instance?: string; seriesWindowMs?: number } = {},
+  ) {
     this.client = client;
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? (opts.now ? { ...wallClock, now: opts.now } : wallClock);
     this.instance = opts.instance ?? process.env.HOSTNAME ?? 'local';
     this.seriesWindowMs = opts.seriesWindowMs ?? 10 * 60_000;
   }
 
-  async record(target: EventTarget, ev: EventRecord): Promise<void> {
-    const now = this.now();
-    // The note can carry numbers that change every pass; the series key uses reason + action only.
-    const key = `${target.namespace}/${target.name}/${target.uid ?? ''}/${ev.reason}/${ev.action}/${ev.note}`;
+  record(target: EventTarget, ev: EventRecord): Promise<void> {
+    const key = seriesKey(target, ev);
+    const prev = this.inFlight.get(key) ?? Promise.resolve();
+    const next = prev.then(() => this.recordNow(key, target, ev));
+    const settled = next.catch(() => undefined);
+    this.inFlight.set(key, settled);
+    void settled.then(() => {
+      if (this.inFlight.get(key) === settled) this.inFlight.delete(key);
+    });
+    return next;
+  }
+
+  private async recordNow(key: string, target: EventTarget, ev: EventRecord): Promise<void> {
+    const now = this.clock.now();
+    const note = ev.note.slice(0, NOTE_LIMIT);
     const prev = this.recent.get(key);
     if (prev && now - prev.lastMs < this.seriesWindowMs) {
-      prev.count++;
-      prev.lastMs = now;
+      const count = prev.count + 1;
       try {
-        await this.client.mergePatch(objectPath(Resources.event, prev.name, target.namespace), {
-          series: { count: prev.count, lastObservedTime: microTime(now) },
-        });
+        await this.patchSeries(target.namespace, prev, count, now, note);
+        Object.assign(prev, { count, lastMs: now, note: this.coreNotePatch ? note : prev.note });
         return;
-      } catch {
-        this.recent.delete(key); // the Event expired or was deleted: create a fresh one below
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.status === 404)) throw e;
+        this.recent.delete(key); // the Event expired (TTL) or was deleted: start a fresh series below
       }
     }
     const name = `${target.name}.${now.toString(16)}${randomBytes(3).toString('hex')}`;
@@ -67,7 +106,7 @@ export class EventRecorder {
       action: ev.action,
       reason: ev.reason,
       type: ev.type,
-      note: ev.note.slice(0, 1024),
+      note,
       regarding: {
         apiVersion: target.apiVersion,
         kind: target.kind,
@@ -76,9 +115,23 @@ export class EventRecorder {
         uid: target.uid,
       },
     });
-    this.recent.set(key, { name, count: 1, lastMs: now });
+    this.recent.set(key, { name, count: 1, lastMs: now, note });
     if (this.recent.size > 10_000) {
       for (const [k, v] of this.recent) if (now - v.lastMs > this.seriesWindowMs) this.recent.delete(k);
     }
+  }
+
+  private async patchSeries(namespace: string, s: Series, count: number, now: number, note: string): Promise<void> {
+    const series = { count, lastObservedTime: microTime(now) };
+    if (note !== s.note && this.coreNotePatch) {
+      try {
+        await this.client.mergePatch(objectPath(coreEvent, s.name, namespace), { message: note, series });
+        return;
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.status === 403)) throw e;
+        this.coreNotePatch = false; // no RBAC for core events: keep counting through events.k8s.io
+      }
+    }
+    await this.client.mergePatch(objectPath(Resources.event, s.name, namespace), { series });
   }
 }

@@ -1,8 +1,17 @@
 // Leader election over a coordination.k8s.io/v1 Lease with client-go's semantics: lease 15 s, renew deadline
-// 10 s, retry 2 s. A standby keeps trying to acquire; a leader that cannot renew within the deadline reports
-// the loss (the operator then stops acting and exits, so two leaders never act at once).
+// 10 s, retry 2 s (controller-runtime's defaults). A standby keeps trying to acquire; a leader that cannot renew
+// within the deadline reports the loss (the manager then stops acting and the process exits, so two leaders
+// never act at once). The elector has its own clock, the wall clock by default: the apiserver and the other
+// candidates judge the lease in real seconds, so it must never run on the operator's replay clock.
+import { wallClock, type Clock } from './clock.ts';
 import { KubeApiError, collectionPath, objectPath, Resources, type KubeClient } from './kube-client.ts';
 import { microTime } from './events.ts';
+
+export const LEADER_ELECTION_DEFAULTS = {
+  leaseDurationMs: 15_000,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+} as const;
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -11,6 +20,12 @@ export interface LeaderElectionOptions {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /** Lease timing: the wall clock unless a test passes its own. Never the operator's (replay) clock. */
+  clock?: Clock;
+  /**
+   * @deprecated Ignored: a lease is judged on the wall clock (pass `clock` in tests). Kept so that callers
+   * that passed the operator's clock here still compile; they no longer put a replay clock on the lease.
+   */
   now?: () => number;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
@@ -31,7 +46,8 @@ interface Lease {
 export class LeaderElector {
   private client: KubeClient;
   private o: LeaderElectionOptions;
-  private timer?: NodeJS.Timeout;
+  private cancelTimer?: () => void;
+  private clock: Clock;
   private leading = false;
   private lastRenewMs = 0;
   private stopped = false;
@@ -41,6 +57,7 @@ export class LeaderElector {
   constructor(client: KubeClient, o: LeaderElectionOptions) {
     this.client = client;
     this.o = o;
+    this.clock = o.clock ?? wallClock;
   }
 
   get isLeader(): boolean {
@@ -48,7 +65,7 @@ export class LeaderElector {
   }
 
   private now() {
-    return (this.o.now ?? Date.now)();
+    return this.clock.now();
   }
 
   start(): void {
@@ -57,7 +74,7 @@ export class LeaderElector {
 
   async stop(release = true): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelTimer?.();
     if (this.leading && release) {
       // Release so a standby takes over at once instead of waiting out the lease.
       try {
@@ -77,8 +94,10 @@ export class LeaderElector {
 
   private schedule() {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.o.retryPeriodMs ?? 2000);
-    this.timer.unref?.();
+    this.cancelTimer = this.clock.setTimer(
+      () => void this.tick(),
+      this.o.retryPeriodMs ?? LEADER_ELECTION_DEFAULTS.retryPeriodMs,
+    );
   }
 
   private async tick(): Promise<void> {
@@ -102,7 +121,10 @@ export class LeaderElector {
     } catch (e) {
       this.o.log?.('warn', 'lease update failed', { error: (e as Error).message });
     }
-    if (this.leading && this.now() - this.lastRenewMs > (this.o.renewDeadlineMs ?? 10_000)) {
+    if (
+      this.leading &&
+      this.now() - this.lastRenewMs > (this.o.renewDeadlineMs ?? LEADER_ELECTION_DEFAULTS.renewDeadlineMs)
+    ) {
       this.lose('could not renew the lease within the renew deadline');
       return;
     }
@@ -118,7 +140,7 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const now = this.now();
-    const durationS = Math.round((this.o.leaseDurationMs ?? 15_000) / 1000);
+    const durationS = Math.round((this.o.leaseDurationMs ?? LEADER_ELECTION_DEFAULTS.leaseDurationMs) / 1000);
     const path = objectPath(Resources.lease, this.o.name, this.o.namespace);
     let lease: Lease | null;
     try {

@@ -1,65 +1,114 @@
-// watcher → cache: list, then watch from the list's resourceVersion, into a store this class alone writes.
-// Any watch error (apiserver restart, refused connection, 410 Gone) restarts the loop with jittered exponential
-// backoff; a silent connection is cut by an idle deadline (bookmarks keep healthy watches talking); the whole
-// state is relisted periodically, so a missed event heals. managedFields are stripped before caching.
-import {
-  KubeApiError,
-  collectionPath,
-  type KubeClient,
-  type KubeObject,
-  type ResourceDescriptor,
-} from './kube-client.ts';
+// watcher → store: the reflector runs a watcher (watcher.ts) and folds its events into a store it alone writes
+// (store.ts), stripping managedFields (and filling apiVersion/kind, which list items lack) before anything
+// enters the cache. Readers use get/list/subscribe; the controller builder (controller.ts) takes it as a source.
+//
+// For the controller engineer: the public shape the reconciler used is kept — get(key), list(), synced,
+// lastActivityMs, waitForSync(), start(), stop(), the `onChange(key)` option, `resource`, `restarts`,
+// `lastError`. New: subscribe(fn(change)) with the old and new object (deletes carry the last known object),
+// `store` (a read-only StoreReader), `resourceVersion`, stop() returns a promise, and `clock` (timers, wall
+// clock by default) next to `now` (only stamps lastActivityMs, for /healthz on the operator's clock).
+import { wallClock, type Clock } from './clock.ts';
+import { apiVersionOf, collectionPath, KubeClient, type KubeObject, type ResourceDescriptor } from './kube-client.ts';
+import { keyOf as storeKeyOf, StoreWriter, type Change, type ChangeSource, type StoreReader } from './store.ts';
+import { watcher, type ListWatchSource, type WatcherEvent, type WatcherOptions } from './watcher.ts';
 
-export interface ReflectorOptions {
+export interface ReflectorOptions extends WatcherOptions {
   namespace?: string;
   labelSelector?: string;
+  fieldSelector?: string;
   /** Called with the key of every object that appeared, changed or vanished. Must only enqueue. */
-  onChange: (key: string) => void;
+  onChange?: (key: string) => void;
+  /** Stamps lastActivityMs (default: clock.now). */
   now?: () => number;
   log?: (level: 'info' | 'warn', msg: string, meta?: Record<string, unknown>) => void;
-  relistEveryMs?: number;
-  watchTimeoutSeconds?: number;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-  random?: () => number;
+  /** Changes each object before it is stored (after managedFields are stripped). */
+  transform?: (o: KubeObject) => KubeObject;
 }
 
-export function keyOf(o: KubeObject): string {
-  const m = o.metadata ?? {};
-  return m.namespace ? `${m.namespace}/${m.name}` : (m.name ?? '');
+export const keyOf = storeKeyOf;
+
+/** managedFields are large (often half an object) and never read by the operator: drop them at the door. */
+export function stripManagedFields<T extends KubeObject>(o: T): T {
+  if (o.metadata?.managedFields !== undefined) delete o.metadata.managedFields;
+  return o;
 }
 
-export class Reflector<T extends KubeObject> {
+/** The list/watch source for one resource through the KubeClient (the one door). */
+export function clientSource<T extends KubeObject>(
+  client: KubeClient,
+  resource: ResourceDescriptor,
+  sel: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {},
+): ListWatchSource<T> {
+  const path = collectionPath(resource, sel.namespace);
+  const selectors = { labelSelector: sel.labelSelector, fieldSelector: sel.fieldSelector };
+  const description =
+    `${resource.plural}` +
+    (sel.namespace ? ` in ${sel.namespace}` : '') +
+    (sel.labelSelector ? ` (${sel.labelSelector})` : '');
+  return {
+    description,
+    list: (o) => client.list<T>(path, { ...selectors, limit: o.limit, continue: o.continue }),
+    watch: (o, onEvent) =>
+      client.watch<T>(
+        path,
+        {
+          ...selectors,
+          resourceVersion: o.resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: o.timeoutSeconds,
+        },
+        onEvent,
+        o.signal,
+      ),
+  };
+}
+
+export class Reflector<T extends KubeObject> implements ChangeSource<T> {
   readonly resource: ResourceDescriptor;
-  private client: KubeClient;
+  readonly store: StoreReader<T>;
+  readonly sourceName: string;
+  private writer: StoreWriter<T>;
+  private source: ListWatchSource<T>;
   private opts: ReflectorOptions;
-  private store = new Map<string, T>();
-  private abort = new AbortController();
-  private running = false;
-  private syncedOnce = false;
-  private syncWaiters: Array<() => void> = [];
-  /** Last time anything arrived (list, event or bookmark), ms. */
-  lastActivityMs = 0;
+  private clock: Clock;
+  private abort?: AbortController;
+  private loop?: Promise<void>;
   restarts = 0;
   lastError?: string;
+  /** Lists that completed (the first one and every relist). */
+  lists = 0;
 
-  constructor(client: KubeClient, resource: ResourceDescriptor, opts: ReflectorOptions) {
-    this.client = client;
+  constructor(client: KubeClient | ListWatchSource<T>, resource: ResourceDescriptor, opts: ReflectorOptions = {}) {
     this.resource = resource;
     this.opts = opts;
-  }
-
-  private now() {
-    return (this.opts.now ?? Date.now)();
+    this.clock = opts.clock ?? wallClock;
+    this.source = client instanceof KubeClient ? clientSource<T>(client, resource, opts) : client;
+    this.sourceName = resource.plural;
+    this.writer = new StoreWriter<T>(resource.plural, {
+      onSubscriberError: (e) =>
+        opts.log?.('warn', 'a cache subscriber threw', { resource: resource.plural, error: String(e) }),
+    });
+    this.store = this.writer.reader;
+    if (opts.onChange) {
+      const onChange = opts.onChange;
+      this.store.subscribe((c) => onChange(c.key));
+    }
   }
 
   get synced(): boolean {
-    return this.syncedOnce;
+    return this.store.ready;
   }
 
-  waitForSync(): Promise<void> {
-    if (this.syncedOnce) return Promise.resolve();
-    return new Promise((r) => this.syncWaiters.push(r));
+  get lastActivityMs(): number {
+    return this.store.lastActivityMs;
+  }
+
+  get resourceVersion(): string {
+    return this.store.resourceVersion;
+  }
+
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    return this.store.waitUntilReady(signal);
   }
 
   get(key: string): T | undefined {
@@ -67,118 +116,66 @@ export class Reflector<T extends KubeObject> {
   }
 
   list(): T[] {
-    return [...this.store.values()];
+    return this.store.list();
+  }
+
+  subscribe(fn: (change: Change<T>) => void): () => void {
+    return this.store.subscribe(fn);
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    void this.loop();
+    if (this.loop) return;
+    const abort = new AbortController();
+    this.abort = abort;
+    this.loop = this.run(abort.signal);
   }
 
-  stop(): void {
-    this.running = false;
-    this.abort.abort();
+  /** Stops the watch; resolves when the loop has ended. The cache keeps its last state. */
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.loop = undefined;
   }
 
-  private strip(o: T): T {
-    if (o.metadata?.managedFields) delete o.metadata.managedFields;
-    return o;
+  private prepare(o: T): T {
+    stripManagedFields(o);
+    o.apiVersion ??= apiVersionOf(this.resource);
+    o.kind ??= this.resource.kind;
+    return (this.opts.transform ? this.opts.transform(o) : o) as T;
   }
 
-  private set(o: T): void {
-    const k = keyOf(o);
-    const prev = this.store.get(k);
-    this.store.set(k, this.strip(o));
-    if (prev?.metadata?.resourceVersion !== o.metadata?.resourceVersion) this.opts.onChange(k);
-  }
-
-  private async relist(): Promise<string> {
-    const path = collectionPath(this.resource, this.opts.namespace);
-    const res = await this.client.list<T>(path, { labelSelector: this.opts.labelSelector });
-    const seen = new Set<string>();
-    for (const item of res.items) {
-      item.apiVersion ??= this.resource.group
-        ? `${this.resource.group}/${this.resource.version}`
-        : this.resource.version;
-      item.kind ??= this.resource.kind;
-      seen.add(keyOf(item));
-      this.set(item);
-    }
-    for (const k of [...this.store.keys()]) {
-      if (!seen.has(k)) {
-        this.store.delete(k);
-        this.opts.onChange(k);
+  private async run(signal: AbortSignal): Promise<void> {
+    const now = this.opts.now ?? (() => this.clock.now());
+    for await (const ev of watcher(this.source, { ...this.opts, clock: this.clock }, signal)) {
+      if (ev.type === 'Error') {
+        this.noteError(ev);
+        continue;
       }
+      if (ev.type === 'Restarted') {
+        ev.objects = ev.objects.map((o) => this.prepare(o));
+        this.lists++;
+      } else if (ev.type !== 'Bookmark') ev.object = this.prepare(ev.object);
+      this.writer.apply(ev, now());
     }
-    this.lastActivityMs = this.now();
-    if (!this.syncedOnce) {
-      this.syncedOnce = true;
-      for (const w of this.syncWaiters.splice(0)) w();
-    }
-    return res.metadata.resourceVersion ?? '';
   }
 
-  private async loop(): Promise<void> {
-    let failures = 0;
-    const relistEvery = this.opts.relistEveryMs ?? 10 * 60_000;
-    const random = this.opts.random ?? Math.random;
-    while (this.running) {
-      try {
-        let rv = await this.relist();
-        const listedAt = this.now();
-        failures = 0;
-        // Keep watching from the last resourceVersion until a relist is due or the watch fails.
-        while (this.running && this.now() - listedAt < relistEvery) {
-          const timeoutSeconds = Math.round((this.opts.watchTimeoutSeconds ?? 240) * (0.8 + 0.4 * random()));
-          await this.client.watch<T>(
-            collectionPath(this.resource, this.opts.namespace),
-            { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds, labelSelector: this.opts.labelSelector },
-            (ev) => {
-              this.lastActivityMs = this.now();
-              const o = ev.object;
-              if (o.metadata?.resourceVersion) rv = o.metadata.resourceVersion;
-              if (ev.type === 'BOOKMARK') return;
-              if (ev.type === 'DELETED') {
-                const k = keyOf(o);
-                this.store.delete(k);
-                this.opts.onChange(k);
-              } else this.set(o);
-            },
-            this.abort.signal,
-            (timeoutSeconds + 30) * 1000,
-          );
-        }
-      } catch (e) {
-        if (!this.running) break;
-        const gone = e instanceof KubeApiError && e.status === 410;
-        this.lastError = (e as Error).message;
-        this.restarts++;
-        if (gone) {
-          this.opts.log?.('info', 'watch expired (410 Gone); relisting', { resource: this.resource.plural });
-          continue;
-        }
-        failures++;
-        const base = this.opts.backoffBaseMs ?? 500;
-        const max = this.opts.backoffMaxMs ?? 30_000;
-        const delay = Math.min(max, base * 2 ** Math.min(failures - 1, 16)) * (0.5 + random() * 0.5);
-        this.opts.log?.('warn', 'watch failed; restarting after backoff', {
-          resource: this.resource.plural,
-          error: this.lastError,
-          delayMs: Math.round(delay),
-        });
-        await sleep(delay, this.abort.signal);
-      }
+  private noteError(ev: Extract<WatcherEvent<T>, { type: 'Error' }>): void {
+    this.restarts++;
+    this.lastError = ev.error.message;
+    if (ev.relist && ev.retryInMs === 0) {
+      this.opts.log?.('info', 'watch expired (410 Gone); relisting', { resource: this.resource.plural });
+      return;
     }
+    this.opts.log?.(
+      'warn',
+      ev.relist ? 'list failed; retrying after backoff' : 'watch failed; resuming after backoff',
+      {
+        resource: this.resource.plural,
+        error: ev.error.message,
+        retryInMs: ev.retryInMs,
+      },
+    );
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
-}
+export type { Change };
