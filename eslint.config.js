@@ -3,6 +3,14 @@ import js from '@eslint/js';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
+/** Only operator/kube/ talks to the apiserver (see the boundary block at the end). */
+const ONE_DOOR = {
+  name: '@kubernetes/client-node',
+  allowTypeImports: true,
+  message:
+    'Only operator/kube/ talks to the apiserver: use KubeClient, Reflector, applyManifests or loadKubeConfig from operator/kube/ (type-only imports are allowed).',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'coverage/', 'out/', '**/*.cjs', '.venv/'] },
   js.configs.recommended,
@@ -54,6 +62,36 @@ export default tseslint.config(
         'error',
         { object: 'Date', property: 'now', message: 'operator/decision/ is pure: the caller passes `now`.' },
         { object: 'Math', property: 'random', message: 'operator/decision/ is deterministic: no randomness.' },
+      ],
+    },
+  },
+  // ---- Boundary: the one door to the apiserver (ADR 0001). Only operator/kube/ imports @kubernetes/client-node at
+  // run time (type-only imports, e.g. `import type { KubeConfig }`, are allowed: they vanish before run time), so every
+  // request goes through KubeClient's pool, rate limit and request counts. operator/local-cluster/ is the exception:
+  // it boots the test/embedded control plane as its administrator (nodes, tokens), before any operator runs.
+  // model-server/ is independent of operator/ (it ships in its own image): it imports nothing from operator/.
+  // test/unit/kube/import-boundaries.test.ts checks that these blocks fail such code.
+  {
+    files: ['operator/**/*.ts', 'model-server/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['operator/kube/**', 'operator/local-cluster/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [ONE_DOOR] }],
+    },
+  },
+  {
+    files: ['model-server/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [ONE_DOOR],
+          patterns: [
+            {
+              regex: '(^|/)operator(/|$)',
+              message: 'model-server/ is independent of operator/ (its own image): import nothing from operator/.',
+            },
+          ],
+        },
       ],
     },
   },
