@@ -90,6 +90,7 @@ describe('install: Helm chart (helm lint / helm template)', function () {
         ...x('core', ['services', 'configmaps'], ['get', 'create', 'patch', 'update']),
         ...x('core', ['pods', 'nodes'], ['get', 'list', 'watch']),
         ...x('events.k8s.io', ['events'], ['create', 'patch']),
+        ...x('core', ['events'], ['patch']),
       ].sort(),
     );
     expect(role!.metadata.namespace).to.equal('carbonscale-system');
