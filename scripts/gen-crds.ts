@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CRD_DIRS, renderCrds } from '../operator/api/crds.ts';
 import { VALUES_SCHEMA_FILE, valuesSchemaWithProviders } from '../operator/api/carbon-source-schema.ts';
+import { withProviderTable } from '../operator/carbon/provider-docs.ts';
+import { providerRegistry } from '../operator/carbon/registry.ts';
 
 const root = join(import.meta.dirname, '..');
 const check = process.argv.includes('--check');
@@ -24,19 +26,25 @@ for (const dir of CRD_DIRS) {
     }
   }
 }
-// The chart's values schema lists the CarbonSource providers too: rendered from the same registry.
-{
-  const p = join(root, VALUES_SCHEMA_FILE);
+// The chart's values schema and docs/carbon.md list the CarbonSource providers too: rendered from the registry.
+const derived: [string, (current: string) => string][] = [
+  [
+    VALUES_SCHEMA_FILE,
+    (t) => `${JSON.stringify(valuesSchemaWithProviders(JSON.parse(t) as Record<string, unknown>), null, 2)}\n`,
+  ],
+  ['docs/carbon.md', (t) => withProviderTable(t, providerRegistry)],
+];
+for (const [file, render] of derived) {
+  const p = join(root, file);
   const current = readFileSync(p, 'utf8');
-  const text = `${JSON.stringify(valuesSchemaWithProviders(JSON.parse(current) as Record<string, unknown>), null, 2)}\n`;
-  if (current !== text) {
-    if (check) {
-      console.error(`${VALUES_SCHEMA_FILE} is out of date: run node scripts/gen-crds.ts`);
-      stale++;
-    } else {
-      writeFileSync(p, text);
-      console.log(`wrote ${VALUES_SCHEMA_FILE}`);
-    }
+  const text = render(current);
+  if (current === text) continue;
+  if (check) {
+    console.error(`${file} is out of date: run node scripts/gen-crds.ts`);
+    stale++;
+  } else {
+    writeFileSync(p, text);
+    console.log(`wrote ${file}`);
   }
 }
 if (!check) {

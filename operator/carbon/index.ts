@@ -17,6 +17,8 @@ export type { ProviderDeps } from './create-provider.ts';
 export { createProvider, DEFAULT_RATE_LIMITS } from './create-provider.ts';
 export { CheckedProvider } from './checked-provider.ts';
 export { CLOCK_SKEW_ALLOWANCE_MS } from './reading-checks.ts';
+export type { CarbonHistoryStore, IntensityPoint } from './carbon-history.ts';
+export { HISTORY_DEPTH_MS } from './carbon-history.ts';
 export type {
   CarbonSignal,
   FallbackLevel,

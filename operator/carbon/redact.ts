@@ -50,6 +50,7 @@ function base64Cores(bytes: Buffer): string[] {
 
 /** Every form a secret value is searched for in (see the header). */
 export function secretForms(value: string): string[] {
+  if (value.length < MIN_SECRET_LENGTH) return [];
   const bytes = Buffer.from(value, 'utf8');
   const b64 = bytes.toString('base64');
   const forms = [

@@ -1,7 +1,7 @@
 // One contract, every provider (the four HTTP APIs against their emulators, the trace replay and the static
 // value): the same questions, the same guarantees about units, labels, ordering and errors.
 import { expect } from 'chai';
-import { CarbonProviderError, MAX_INTENSITY_G_PER_KWH } from '../../../operator/carbon/index.ts';
+import { CarbonProviderError, CheckedProvider, MAX_INTENSITY_G_PER_KWH } from '../../../operator/carbon/index.ts';
 import type { CarbonReading } from '../../../operator/carbon/index.ts';
 import type { ProviderCase, Started } from './provider-cases.ts';
 import { FakeClock, HOUR, HTTP_CASES, LOCAL_CASES } from './provider-cases.ts';
@@ -37,6 +37,17 @@ for (const c of [...HTTP_CASES, ...LOCAL_CASES]) {
         .to.be.at.most(clock.t)
         .and.above(clock.t - HOUR);
       expect(r.valueGPerKWh).to.be.closeTo(c.expected(clock.t), c.tolerance);
+    });
+
+    it('current() is the latest value at or before now, at any minute of the hour (never a later point)', async () => {
+      // Built through the registry, so the shared reading checks wrap it whatever it is.
+      expect(s.provider).to.be.instanceOf(CheckedProvider);
+      for (const minute of [0, 1, 29, 30, 31, 59]) {
+        clock.t = Date.parse('2023-06-15T12:00:00Z') + minute * 60_000;
+        const r = await s.provider.current(c.region);
+        expect(r.timeMs, `at minute ${minute}`).to.be.at.most(clock.t);
+        expect(r.timeMs).to.be.above(clock.t - HOUR);
+      }
     });
 
     it('current() follows the clock: three hours later it reads that hour', async () => {

@@ -41,7 +41,7 @@ for (const c of HTTP_CASES) {
     });
     afterEach(() => s.emulator!.clearFault());
 
-    const fail = async (f: Fault, call = () => s.provider.current(c.region)) => {
+    const fail = async (f: Fault, call: () => Promise<unknown> = () => s.provider.current(c.region)) => {
       await s.provider.current(c.region); // a login first, so the fault hits the data call
       s.emulator!.fault(f);
       return failure(call());
