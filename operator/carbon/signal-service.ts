@@ -251,6 +251,11 @@ export class CarbonSignalService {
       });
   }
 
+  /** Waits for every history save under way (graceful shutdown; tests). Saves that failed were logged. */
+  async flushHistory(): Promise<void> {
+    await Promise.all([...this.#entries.values()].map((e) => e.saving));
+  }
+
   /** Polls every registered pair that is due, walking fallbacks where the primary has no fresh value. */
   async refresh(now: number = this.#deps.now()): Promise<void> {
     const due = [...this.#entries.values()].filter((e) => e.refs > 0 && e.nextDueMs <= now);

@@ -144,7 +144,7 @@ describe('CarbonSignalService history', () => {
     await first.refresh();
     clock.advance(HOUR);
     await first.refresh();
-    await new Promise((r) => setTimeout(r, 30));
+    await first.flushHistory();
     expect(store.saves).to.be.at.least(2);
     expect(store.maxInFlight).to.equal(1);
     const saved = store.data.get('em/DE')!;
