@@ -273,11 +273,7 @@ export class KubeClient {
     const { group, resource } = parseApiPath(path);
     let status = 0;
     try {
-      const { req, response } = this.send(p);
-      req.on('timeout', () => req.destroy(new Error(`timed out after ${timeout} ms`)));
-      if (payload !== undefined) req.write(payload);
-      req.end();
-      const res = await response;
+      const res = await this.exchange(p, payload, timeout);
       status = res.statusCode ?? 0;
       const text = await readBody(res, this.opts.maxResponseBytes ?? KUBE_CLIENT_DEFAULTS.maxResponseBytes);
       return decode<T>(method, path, status, text);
@@ -286,6 +282,27 @@ export class KubeClient {
       throw new KubeConnectionError(`${method} ${path}: ${(e as Error).message}`, e);
     } finally {
       this.account({ verb, resource, group, status, durationMs: Date.now() - started, throttledMs });
+    }
+  }
+
+  /**
+   * Sends one request and waits for its response head. A kept-alive socket the server closed while idle fails
+   * with ECONNRESET/EPIPE before the server read anything: that one case is sent once more on a fresh socket
+   * (Node's documented pattern, `req.reusedSocket`).
+   */
+  private async exchange(p: Prepared, payload: string | undefined, timeout: number): Promise<IncomingMessage> {
+    for (let attempt = 1; ; attempt++) {
+      const { req, response } = this.send(p);
+      req.on('timeout', () => req.destroy(new Error(`timed out after ${timeout} ms`)));
+      if (payload !== undefined) req.write(payload);
+      req.end();
+      try {
+        return await response;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (attempt === 1 && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) continue;
+        throw e;
+      }
     }
   }
 

@@ -99,8 +99,15 @@ export class Manager {
   private async becomeLeader(): Promise<void> {
     if (this.stopping) return;
     this.leading = true;
-    await this.opts.beforeLeading?.();
-    await this.startAll(this.leaderOnly);
+    try {
+      await this.opts.beforeLeading?.();
+      await this.startAll(this.leaderOnly);
+    } catch (e) {
+      // A leader that cannot start acting must not hold the lease: stop, release, and exit non-zero.
+      this.opts.log?.('error', 'a leader-only runnable failed to start: stopping', { error: String(e) });
+      await this.shutdown(1, true);
+      if (!this.opts.leaderElection) throw e;
+    }
   }
 
   /** Stops leader-only runnables first (stop acting), releases the lease, then stops the rest. */

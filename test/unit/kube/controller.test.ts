@@ -260,4 +260,25 @@ describe('manager: runnables, leader-only ones gated', () => {
       'stop cache a',
     ]);
   });
+
+  it('a leader-only runnable that fails to start stops everything and ends with exit code 1', async () => {
+    const events: string[] = [];
+    const m = new Manager({ client: {} as KubeClient });
+    m.add(
+      runnable(
+        'cache',
+        false,
+        () => void events.push('start cache'),
+        () => void events.push('stop cache'),
+      ),
+      runnable('controller', true, () => {
+        throw new Error('audit directory unusable');
+      }),
+    );
+    let err: Error | undefined;
+    await m.start().catch((e: Error) => (err = e));
+    expect(err?.message).to.equal('audit directory unusable');
+    expect(await m.done).to.equal(1);
+    expect(events).to.deep.equal(['start cache', 'stop cache']);
+  });
 });

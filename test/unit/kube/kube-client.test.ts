@@ -181,6 +181,32 @@ describe('kube client: bounded bodies and clear errors', () => {
   });
 });
 
+describe('kube client: a kept-alive socket the server dropped', () => {
+  it('is retried once on a fresh socket (req.reusedSocket), so the caller sees no error', async () => {
+    const perSocket = new Map<unknown, number>();
+    let received = 0;
+    const { server, kc } = await serve((req, res) => {
+      received++;
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      // The second request on a socket meets a server that already gave up on it.
+      if (n === 2) return req.socket.destroy();
+      json(res, 200, { n });
+    });
+    const client = new KubeClient(kc);
+    try {
+      expect(await client.get('/api/v1/namespaces/a')).to.deep.equal({ n: 1 });
+      expect(await client.get('/api/v1/namespaces/b')).to.deep.equal({ n: 1 });
+      expect(received).to.equal(3);
+      expect(client.connectionStats().requests.socketsCreated).to.equal(2);
+      expect(client.requests.count('get', 'namespaces'), 'one request as the caller sees it').to.equal(2);
+    } finally {
+      client.close();
+      server.close();
+    }
+  });
+});
+
 async function settleIo() {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5));
 }
