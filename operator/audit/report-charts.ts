@@ -77,18 +77,41 @@ function niceStep(raw: number): number {
 
 const TIME_TICKS_MS = [
   1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800,
-  2_592_000,
+  1_209_600,
 ].map((s) => s * 1000);
+const DAY_MS = 86_400_000;
+/** Weekly ticks fall on Mondays (1970-01-05 was one). */
+const MONDAY_MS = 4 * DAY_MS;
 
-/** Ticks at round UTC times, at most about eight across the domain. */
+/** First days of months (every `every` months) from t0 to t1. */
+function monthTicks(t0: number, t1: number): { ms: number; label: string }[] {
+  const months = (t1 - t0) / (30 * DAY_MS);
+  const every = [1, 2, 3, 6, 12].find((k) => months / k <= 10) ?? 12;
+  const d = new Date(t0);
+  let y = d.getUTCFullYear();
+  let m = d.getUTCMonth();
+  const out: { ms: number; label: string }[] = [];
+  for (;;) {
+    const t = Date.UTC(y, m, 1);
+    if (t > t1) break;
+    if (t >= t0 && m % every === 0) out.push({ ms: t, label: new Date(t).toISOString().slice(0, 7) });
+    m++;
+    if (m === 12) [y, m] = [y + 1, 0];
+  }
+  return out;
+}
+
+/** Ticks at round UTC times (months for long spans), at most ten across the domain. */
 export function timeTicks(t0: number, t1: number): { ms: number; label: string }[] {
   const span = Math.max(1, t1 - t0);
-  const step = TIME_TICKS_MS.find((s) => span / s <= 8) ?? 2_592_000_000;
+  const step = TIME_TICKS_MS.find((s) => span / s <= 10);
+  if (step === undefined) return monthTicks(t0, t1);
+  const offset = step >= 7 * DAY_MS ? MONDAY_MS : 0;
   const out: { ms: number; label: string }[] = [];
-  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
+  for (let t = Math.ceil((t0 - offset) / step) * step + offset; t <= t1; t += step) {
     const iso = new Date(t).toISOString();
     let label: string;
-    if (step >= 86_400_000) label = iso.slice(5, 10);
+    if (step >= DAY_MS) label = iso.slice(5, 10);
     else if (step < 60_000) label = iso.slice(11, 19);
     else
       label =

@@ -19,6 +19,15 @@ export function formatNumber(v: number | null | undefined): string {
   return significant.format(v);
 }
 
+/** A mass of CO2e for reading at a glance: `850 g`, `3.32 kg`, `1.65 t` (the columns stay in gCO2e). */
+export function formatMass(g: number | null | undefined): string {
+  if (g === null || g === undefined || !Number.isFinite(g)) return UNKNOWN;
+  const a = Math.abs(g);
+  if (a >= 1e6) return `${formatNumber(g / 1e6)}\u00a0tCO2e`;
+  if (a >= 1e3) return `${formatNumber(g / 1e3)}\u00a0kgCO2e`;
+  return `${formatNumber(g)}\u00a0gCO2e`;
+}
+
 /** A share 0..1 as a percentage: `12.3 %`, `0.42 %`, `100 %` (a no-break space keeps the sign with its number). */
 export function formatPercent(share: number | null | undefined): string {
   if (share === null || share === undefined || !Number.isFinite(share)) return UNKNOWN;
@@ -36,7 +45,6 @@ export function formatUtc(ms: number): string {
 }
 
 const UNITS: [number, string][] = [
-  [7 * 86_400_000, 'wk'],
   [86_400_000, 'd'],
   [3_600_000, 'h'],
   [60_000, 'min'],

@@ -1,7 +1,15 @@
 // The top of the HTML report: the alerts (trail does not verify, rows pending in the journal, intervals without an
 // intensity), the headline cards and how each number was obtained. Numbers are rounded for reading; each keeps its
 // exact value in `data-value` for tools and tests.
-import { escapeHtml, formatDuration, formatNumber, formatPercent, formatUtc, UNKNOWN } from './report-format.ts';
+import {
+  escapeHtml,
+  formatDuration,
+  formatMass,
+  formatNumber,
+  formatPercent,
+  formatUtc,
+  UNKNOWN,
+} from './report-format.ts';
 import type { ReportSeries } from './report-series.ts';
 import type { Report, ReportOptions, ReportRow } from './report.ts';
 import type { VerifyResult } from './verify.ts';
@@ -149,8 +157,8 @@ export function headline(i: HtmlReportInput, h: HeadlineTotals): string {
   return `<section class="headline" aria-label="Headline">
 <div class="card wide"><h3>Period</h3><p class="big">${period}</p><p>${periodDetail}</p></div>
 ${verifyCard}
-<div class="card"><h3>Emissions</h3><p class="big">${metric('total_co2e_g', h.total_co2e_g)} <span class="unit">gCO2e</span></p><p>baseline ${metric('baseline_total_co2e_g', h.baseline_total_co2e_g)} gCO2e (modelled)</p></div>
-<div class="card"><h3>Saved vs baseline</h3><p class="big">${metric('savings_co2e_g', h.savings_co2e_g)} <span class="unit">gCO2e</span></p><p>${metric('saved_share', h.saved_share, saved)} of the baseline</p></div>
+<div class="card"><h3>Emissions</h3><p class="big">${metric('total_co2e_g', h.total_co2e_g)} <span class="unit">gCO2e</span></p><p>${Math.abs(h.total_co2e_g) >= 1000 ? `${formatMass(h.total_co2e_g)}; ` : ''}baseline ${metric('baseline_total_co2e_g', h.baseline_total_co2e_g)} gCO2e (modelled)</p></div>
+<div class="card"><h3>Saved vs baseline</h3><p class="big">${metric('savings_co2e_g', h.savings_co2e_g)} <span class="unit">gCO2e</span></p><p>${Math.abs(h.savings_co2e_g) >= 1000 ? `${formatMass(h.savings_co2e_g)}; ` : ''}${metric('saved_share', h.saved_share, saved)} of the baseline</p></div>
 <div class="card"><h3>Energy</h3><p class="big">${metric('energy_facility_kwh', h.energy_facility_kwh)} <span class="unit">kWh</span></p><p>${metric('measured_energy_share', h.measured_energy_share, formatPercent(h.measured_energy_share))} measured, ${metric('estimated_energy_share', h.estimated_energy_share, formatPercent(h.estimated_energy_share))} estimated</p></div>
 <div class="card"><h3>Services</h3><p class="big">${metric('services', h.services)}</p><p>${h.premium} premium, ${h.eco} eco</p></div>
 </section>`;

@@ -158,22 +158,65 @@ function cell(c: Column, v: string | number | null, tag: 'td' | 'th' = 'td'): st
   return `<td data-col="${c.key}" data-value="${n ?? ''}"${n === null ? ' title="unknown"' : ''}>${escapeHtml(text)}</td>`;
 }
 
-export function serviceTable(report: Report): string {
-  const head = COLUMNS.map(
-    (c) =>
-      `<th scope="col" data-col="${c.key}" title="${escapeHtml(c.help)}" class="${c.kind}">${escapeHtml(c.header)}</th>`,
-  ).join('');
-  const body = report.rows
-    .map((r) => `<tr>${COLUMNS.map((c, i) => cell(c, c.value(r), i === 1 ? 'th' : 'td')).join('')}</tr>`)
-    .join('\n');
-  const totals = COLUMNS.map((c, i) => {
-    if (i === 0) return `<th scope="row" class="text" colspan="2">Total</th>`;
-    if (i < 2) return '';
-    if (!c.total) return '<td></td>';
-    return cell(c, c.total(report.rows));
-  }).join('');
-  return `<div class="table-wrap"><table id="by-service"><caption>By day, namespace and service</caption>
-<thead><tr>${head}</tr></thead><tbody>
-${body}
-</tbody><tfoot><tr>${totals}</tr></tfoot></table></div>`;
+function headRow(cols: Column[]): string {
+  return cols
+    .map(
+      (c) =>
+        `<th scope="col" data-col="${c.key}" title="${escapeHtml(c.help)}" class="${c.kind}">${escapeHtml(c.header)}</th>`,
+    )
+    .join('');
+}
+
+/** The totals row: each column's own rule for adding up (sums, shares recomputed from their parts). */
+function totalsRow(cols: Column[], rows: ReportRow[], labelSpan: number): string {
+  return cols
+    .map((c, i) => {
+      if (i === 0) return `<th scope="row" class="text" colspan="${labelSpan}">Total</th>`;
+      if (i < labelSpan) return '';
+      return c.total ? cell(c, c.total(rows)) : '<td></td>';
+    })
+    .join('');
+}
+
+function table(id: string, caption: string, cols: Column[], body: string[], foot: string): string {
+  return `<div class="table-wrap"><table id="${id}"><caption>${escapeHtml(caption)}</caption>
+<thead><tr>${headRow(cols)}</tr></thead><tbody>
+${body.join('\n')}
+</tbody><tfoot><tr>${foot}</tr></tfoot></table></div>`;
+}
+
+/** Rows of the daily table shown open at most; a longer one is folded (a <details>, no script needed). */
+const OPEN_DAILY_ROWS = 31;
+
+/** Per service over the whole period (each column added up by its own rule), then per day and service. */
+export function serviceTables(report: Report): string {
+  const period = COLUMNS.filter((c) => c.key !== 'day');
+  const byService = new Map<string, ReportRow[]>();
+  for (const r of report.rows) {
+    const key = `${r.namespace}/${r.name}`;
+    byService.set(key, [...(byService.get(key) ?? []), r]);
+  }
+  const serviceRows = [...byService]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(
+      ([key, rows]) =>
+        `<tr>${period.map((c) => (c.key === 'service' ? cell(c, key, 'th') : cell(c, c.total ? c.total(rows) : null))).join('')}</tr>`,
+    );
+  const dailyRows = report.rows.map(
+    (r) => `<tr>${COLUMNS.map((c, i) => cell(c, c.value(r), i === 1 ? 'th' : 'td')).join('')}</tr>`,
+  );
+  const daily = table(
+    'by-day-service',
+    'By day (UTC) and service',
+    COLUMNS,
+    dailyRows,
+    totalsRow(COLUMNS, report.rows, 2),
+  );
+  const folded =
+    dailyRows.length > OPEN_DAILY_ROWS
+      ? `<details><summary>By day and service: ${dailyRows.length} rows</summary>${daily}</details>`
+      : daily;
+  return (
+    table('by-service', 'By service, whole period', period, serviceRows, totalsRow(period, report.rows, 1)) + folded
+  );
 }

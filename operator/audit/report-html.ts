@@ -4,7 +4,7 @@
 // verify or rows are still pending in the journal, then shows the charts and the table.
 import { escapeHtml, formatUtc } from './report-format.ts';
 import { alerts, headline, headlineTotals, provenance, type HtmlReportInput } from './report-headline.ts';
-import { serviceTable } from './report-html-table.ts';
+import { serviceTables } from './report-html-table.ts';
 import { budgetChart, emissionsChart, intensityChart, variantChart, variantTable } from './report-series-charts.ts';
 
 export type { HtmlReportInput } from './report-headline.ts';
@@ -38,6 +38,7 @@ th,td{padding:5px 6px;border-bottom:1px solid var(--line);text-align:right;verti
 th.text,td.text{text-align:left;white-space:nowrap}thead th{background:var(--card);font-weight:600;position:sticky;top:0}
 tbody tr:nth-child(even){background:#fafafb}tfoot td,tfoot th{font-weight:650;border-top:2px solid var(--fg)}
 .table-wrap{overflow-x:auto;margin:8px 0 16px}table.small{margin:8px 0}
+details summary{cursor:pointer;font-weight:650;font-size:1.05rem;margin:18px 0 4px}
 footer{margin-top:28px;color:var(--muted);font-size:.85rem}
 @media print{thead th{position:static}.alert{break-inside:avoid}figure.chart{break-inside:avoid}}
 `;
@@ -81,7 +82,7 @@ ${headline(i, h)}
 ${provenance(i)}
 <h2>Over time</h2>
 ${charts}
-${s.totals.intervals > 0 ? `${variantTable(s)}\n${serviceTable(i.report)}` : ''}
+${s.totals.intervals > 0 ? `${variantTable(s)}\n${serviceTables(i.report)}` : ''}
 <footer><p>Usage rows from the final Parquet files of the audit directory (rows still in <code>journal/</code> are not included).
 Units: gCO2eq/kWh for intensity, kWh for energy, gCO2e for emissions. Values are rounded to three significant digits for
 reading; the exact values are in the CSV (<code>--csv</code>) and in each cell's <code>data-value</code>.</p></footer>

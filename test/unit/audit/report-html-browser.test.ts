@@ -241,9 +241,9 @@ describe('audit report --html in headless Chromium', function () {
       }
       expect(await p.locator('html').getAttribute('lang')).to.equal('en');
       expect(await p.locator('h1').textContent()).to.equal('carbonscale audit report');
-      const headers = await p.locator('#by-service thead th').allTextContents();
+      const headers = await p.locator('#by-day-service thead th').allTextContents();
       expect(headers).to.include.members(['Emissions (gCO2e)', 'Saved vs baseline (gCO2e)', 'Energy (kWh)', 'Service']);
-      const rows = await p.locator('#by-service tbody tr').evaluateAll((trs) =>
+      const rows = await p.locator('#by-day-service tbody tr').evaluateAll((trs) =>
         trs.map((tr) => ({
           day: tr.querySelector('[data-col="day"]')?.textContent,
           svc: tr.querySelector('[data-col="service"]')?.textContent,
@@ -264,7 +264,22 @@ describe('audit report --html in headless Chromium', function () {
           Math.max(3, Math.floor(Math.log10(row.total)) + 1),
         );
       });
-      const foot = Number(await p.locator('#by-service tfoot [data-col="total_co2e_g"]').getAttribute('data-value'));
+      // The whole-period table: one row per service, its sums over the days.
+      const perService = await p
+        .locator('#by-service tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => [
+            tr.querySelector('[data-col="service"]')?.textContent ?? '',
+            Number(tr.querySelector('[data-col="total_co2e_g"]')?.getAttribute('data-value')),
+          ]),
+        );
+      const want = new Map<string, number>();
+      for (const g of truth.groups) want.set(g[1], (want.get(g[1]) ?? 0) + g[2]);
+      expect(perService.map((x) => x[0])).to.deep.equal([...want.keys()].sort());
+      for (const [svc, total] of perService) close(Number(total), want.get(String(svc)) ?? NaN, `period total ${svc}`);
+      const foot = Number(
+        await p.locator('#by-day-service tfoot [data-col="total_co2e_g"]').getAttribute('data-value'),
+      );
       close(foot, truth.totals.total_co2e_g, 'table totals row');
     });
   });
