@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import winston from 'winston';
+import { streamDirName } from '../operator/audit/layout.ts';
 import { ParquetAuditSink } from '../operator/audit/parquet-sink.ts';
 import { computeUsageRecord } from '../operator/audit/usage.ts';
 import { usageInput, YEAR_START_MS } from '../test/fixtures/audit/usage-fixtures.ts';
@@ -31,7 +32,7 @@ const dir = values.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'audit-volume-')
 async function parquetBytes(d: string): Promise<{ bytes: number; files: number }> {
   let bytes = 0;
   let files = 0;
-  const base = path.join(d, 'kind=usage');
+  const base = path.join(d, streamDirName('usage'));
   for (const day of await readdir(base)) {
     for (const f of await readdir(path.join(base, day))) {
       if (!f.endsWith('.parquet')) continue;

@@ -1,14 +1,17 @@
 // `carbonscale audit verify DIR [--json]` and
-// `carbonscale audit report DIR [--from ISO] [--to ISO] [--namespace NS] [--csv FILE] [--html FILE]`.
-// Exit codes: 0 ok, 1 verification found problems (or the command failed), 2 bad usage.
+// `carbonscale audit report DIR [--from ISO] [--to ISO] [--namespace NS] [--csv FILE] [--html FILE] [--allow-unverified]`.
+// Exit codes: 0 ok, 1 verification found problems (or the command failed), 2 bad usage. `report` runs the same
+// verification first and refuses (exit 1) on a trail that does not verify, unless --allow-unverified, which
+// reports anyway with a warning in every output (docs/audit.md, "Report").
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { buildReport, reportCsv, reportHtml, reportTable } from './report.ts';
-import { verifyAuditDir } from './verify.ts';
+import { buildReport, reportCsv, reportHtml, reportTable, verificationNotes, verificationOf } from './report.ts';
+import { verifyAuditDir, type VerifyResult } from './verify.ts';
 
 const USAGE = `usage:
   carbonscale audit verify DIR [--json]
-  carbonscale audit report DIR [--from 2026-01-01T00:00:00Z] [--to ...] [--namespace NS] [--csv FILE] [--html FILE]`;
+  carbonscale audit report DIR [--from 2026-01-01T00:00:00Z] [--to ...] [--namespace NS] [--csv FILE] [--html FILE]
+                               [--allow-unverified]`;
 
 function parseTime(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
@@ -45,11 +48,35 @@ async function verify(args: string[]): Promise<number> {
   } else {
     for (const p of result.problems)
       console.log(`${p.kind.toUpperCase()}\t${p.stream ?? '-'}\t${p.file ?? '-'}\t${p.message}`);
-    console.log(
-      `${result.ok ? 'OK' : 'FAILED'}: ${result.files} files, ${result.rows.usage} usage rows, ${result.rows.decision} decision rows, ${result.problems.length} problems`,
-    );
+    console.log(verifySummary(result));
   }
   return result.ok ? 0 : 1;
+}
+
+/** The last line of `audit verify`: the verdict, what was checked, and the rows still in the journal. */
+export function verifySummary(r: VerifyResult): string {
+  const pending = r.journalRows.usage + r.journalRows.decision;
+  return (
+    `${r.ok ? 'OK' : 'FAILED'}: ${r.files} files, ${r.rows.usage} usage rows, ${r.rows.decision} decision rows, ` +
+    `${r.services} services checked for time continuity, ${pending} rows pending in journal/ ` +
+    `(${r.journalRows.usage} usage, ${r.journalRows.decision} decision), ${r.problems.length} problems`
+  );
+}
+
+/** Verifies before reporting: refuses a trail with problems (exit 1) unless allowed, then says so loudly. */
+async function verifyForReport(dir: string, allowUnverified: boolean): Promise<VerifyResult | number> {
+  const v = await verifyAuditDir(dir);
+  if (!v.ok && !allowUnverified) {
+    for (const p of v.problems.slice(0, 20))
+      console.error(`${p.kind.toUpperCase()}\t${p.stream ?? '-'}\t${p.file ?? '-'}\t${p.message}`);
+    if (v.problems.length > 20) console.error(`... and ${v.problems.length - 20} more (audit verify ${dir})`);
+    console.error(
+      `audit report: refusing to report on a trail that does not verify (${v.problems.length} problems). ` +
+        'Fix or explain them, or pass --allow-unverified to report anyway with a warning.',
+    );
+    return 1;
+  }
+  return v;
 }
 
 async function report(args: string[]): Promise<number> {
@@ -61,11 +88,15 @@ async function report(args: string[]): Promise<number> {
       namespace: { type: 'string' },
       csv: { type: 'string' },
       html: { type: 'string' },
+      'allow-unverified': { type: 'boolean' },
     },
     allowPositionals: true,
   });
   const dir = positionals[0];
   if (!dir || positionals.length > 1) throw new UsageError('audit report needs exactly one DIR');
+  const allow = values['allow-unverified'] === true;
+  const verified = await verifyForReport(dir, allow);
+  if (typeof verified === 'number') return verified;
   const opts: Parameters<typeof buildReport>[1] = {};
   const from = parseTime(values.from, '--from');
   const to = parseTime(values.to, '--to');
@@ -73,6 +104,8 @@ async function report(args: string[]): Promise<number> {
   if (to !== undefined) opts.toMs = to;
   if (values.namespace !== undefined) opts.namespace = values.namespace;
   const r = await buildReport(dir, opts);
+  r.verification = verificationOf(verified, allow && !verified.ok);
+  for (const note of verificationNotes(r.verification)) if (note.startsWith('WARNING')) console.error(note);
   process.stdout.write(reportTable(r));
   const csvPath = values.csv ?? 'audit-report.csv';
   await writeFile(csvPath, reportCsv(r));

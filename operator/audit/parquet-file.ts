@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import parquet from '@dsnp/parquetjs';
 import type { AuditFs } from './audit-fs.ts';
-import { columnsOf, fileMetadata, type ColumnSpec, type Row, type StreamKind } from './schema.ts';
+import { columnsOf, fileMetadata, type ColumnSpec, type Row, type SchemaVersion, type StreamKind } from './schema.ts';
 
 const PARQUET_TYPE: Record<ColumnSpec['type'], string> = {
   string: 'UTF8',
@@ -22,16 +22,18 @@ const PARQUET_TYPE: Record<ColumnSpec['type'], string> = {
  */
 const ROW_GROUP_ROWS = 20_000;
 
-const schemaCache = new Map<StreamKind, parquet.ParquetSchema>();
+const schemaCache = new Map<string, parquet.ParquetSchema>();
 
-export function parquetSchemaOf(kind: StreamKind): parquet.ParquetSchema {
-  let s = schemaCache.get(kind);
+/** The Parquet schema of a stream in a schema version (a file holds the rows of one version only). */
+export function parquetSchemaOf(kind: StreamKind, version: SchemaVersion): parquet.ParquetSchema {
+  const key = `${kind}@${version}`;
+  let s = schemaCache.get(key);
   if (!s) {
     const def: Record<string, { type: string; optional: boolean; compression: 'SNAPPY' }> = {};
-    for (const col of columnsOf(kind))
+    for (const col of columnsOf(kind, version))
       def[col.name] = { type: PARQUET_TYPE[col.type], optional: col.nullable, compression: 'SNAPPY' };
     s = new parquet.ParquetSchema(def as ConstructorParameters<typeof parquet.ParquetSchema>[0]);
-    schemaCache.set(kind, s);
+    schemaCache.set(key, s);
   }
   return s;
 }
@@ -43,16 +45,17 @@ export function parquetSchemaOf(kind: StreamKind): parquet.ParquetSchema {
 export async function writeParquetAtomically(
   fs: AuditFs,
   kind: StreamKind,
+  version: SchemaVersion,
   rows: readonly Row[],
   tmpPath: string,
   finalPath: string,
 ): Promise<void> {
   await fs.probeWritable(path.dirname(tmpPath));
-  const writer = await parquet.ParquetWriter.openFile(parquetSchemaOf(kind), tmpPath, {
+  const writer = await parquet.ParquetWriter.openFile(parquetSchemaOf(kind, version), tmpPath, {
     useDataPageV2: false,
     rowGroupSize: Math.max(1, Math.min(rows.length, ROW_GROUP_ROWS)),
   });
-  for (const [k, v] of Object.entries(fileMetadata(kind))) writer.setMetadata(k, v);
+  for (const [k, v] of Object.entries(fileMetadata(kind, version))) writer.setMetadata(k, v);
   try {
     for (const r of rows) await writer.appendRow(r as Record<string, unknown>);
   } finally {

@@ -1,28 +1,20 @@
 // The durable audit sink: every record is appended to an fsync'd journal before the write resolves, then
 // rotated (hourly, or by rows/bytes) into Hive-partitioned Parquet files written under a temp name and
 // renamed when complete. Rows carry a per-stream sequence and hash chain; each day has a manifest. On open,
-// the journal is replayed against the files already on disk, so a kill -9 at any point loses nothing and
-// duplicates nothing. When the disk refuses writes, records wait in a bounded buffer and health() says so.
+// the journal is replayed against the files already on disk (recovery.ts), so a kill -9 at any point, recovery
+// itself included, loses nothing and duplicates nothing: the journal is only ever compacted past rows that are
+// in final files. When the disk refuses writes, records wait in a bounded buffer and health() says so.
 import path from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import winston from 'winston';
 import { nodeAuditFs, type AuditFs } from './audit-fs.ts';
 import type { DecisionRecord } from './decision.ts';
 import { makeDecisionRecord } from './decision.ts';
-import {
-  dayOf,
-  journalPath,
-  parseDtDir,
-  parsePartFileName,
-  partFileName,
-  partitionDir,
-  retentionPath,
-  TMP_SUFFIX,
-} from './layout.ts';
+import { dayOf, journalPath, partFileName, partitionDir, retentionPath, TMP_SUFFIX } from './layout.ts';
 import { addToManifest, readManifest, type ManifestEntry } from './manifest.ts';
-import { readAuditFile, sha256File, writeParquetAtomically } from './parquet-file.ts';
-import { GENESIS_HASH, STREAMS, timeColumnOf, validateRecord, type StreamKind } from './schema.ts';
-import { parseJournal, type Checkpoint } from './journal.ts';
+import { sha256File, writeParquetAtomically } from './parquet-file.ts';
+import { compactedJournal, recoverAuditDir } from './recovery.ts';
+import { GENESIS_HASH, STREAMS, timeColumnOf, validateRecord, versionOfRow, type StreamKind } from './schema.ts';
 import { chainRow, type AuditHealth, type AuditSink, type ChainedRow } from './sink.ts';
 import type { UsageRecord } from './usage.ts';
 
@@ -69,6 +61,16 @@ interface Buffered {
   record: UsageRecord | DecisionRecord;
 }
 
+/** What an audit_drop row says of each record it names, so verify can tie a time gap to the drop. */
+interface DroppedRecord {
+  record_id: string;
+  stream: StreamKind;
+  uid: string;
+  /** Usage: the interval; decision: the decision time (start = end). */
+  start: number;
+  end: number;
+}
+
 const DAY_MS = 86_400_000;
 
 function errText(err: unknown): string {
@@ -101,7 +103,7 @@ export class ParquetAuditSink implements AuditSink {
   private readonly maxSeen: number;
   private readonly dedupRowsOnOpen: number;
   private dropped = 0;
-  private unreportedDrops: string[] = [];
+  private unreportedDrops: DroppedRecord[] = [];
   private degraded = false;
   private lastError: string | undefined;
   private lastRotationBucket: number;
@@ -280,8 +282,15 @@ export class ParquetAuditSink implements AuditSink {
     this.dropped++;
     this.seen.delete(b.record.record_id); // never stored: a later re-send must be accepted
     this.metrics.dropped?.inc();
-    if (this.unreportedDrops.length < 10_000) this.unreportedDrops.push(b.record.record_id);
     const r = b.record as Partial<UsageRecord & DecisionRecord>;
+    if (this.unreportedDrops.length < 10_000)
+      this.unreportedDrops.push({
+        record_id: b.record.record_id,
+        stream: b.kind,
+        uid: String(r.uid),
+        start: Number(r.interval_start ?? r.time),
+        end: Number(r.interval_end ?? r.time),
+      });
     this.log.error('audit record dropped: buffer bound reached while the disk refuses writes', {
       record_id: b.record.record_id,
       kind: b.kind,
@@ -320,7 +329,8 @@ export class ParquetAuditSink implements AuditSink {
   /** Queues an audit_drop decision naming the dropped records, so the trail itself shows the gap. */
   private queueDropReport(): void {
     if (this.unreportedDrops.length === 0) return;
-    const ids = this.unreportedDrops;
+    const drops = this.unreportedDrops;
+    const ids = drops.map((d) => d.record_id);
     this.unreportedDrops = [];
     const t = this.now();
     this.buffer.push({
@@ -336,7 +346,7 @@ export class ParquetAuditSink implements AuditSink {
         before: {},
         after: {},
         reason: `${ids.length} audit record(s) were dropped while the audit directory refused writes (buffer bound ${this.opts.maxBuffered})`,
-        inputs: { dropped_record_ids: ids, dropped_total: this.dropped },
+        inputs: { dropped_record_ids: ids, dropped_records: drops, dropped_total: this.dropped },
       }),
     });
   }
@@ -410,15 +420,18 @@ export class ParquetAuditSink implements AuditSink {
         while (st.pending.length > 0) {
           const first = st.pending[0] as ChainedRow;
           const day = dayOf(first[timeColumnOf(kind)] as number);
+          const version = versionOfRow(first);
+          // One file per stream, UTC day and schema version (rows replayed from an older journal keep theirs).
+          const sameFile = (r: ChainedRow): boolean =>
+            dayOf(r[timeColumnOf(kind)] as number) === day && versionOfRow(r) === version;
           let n = 0;
-          while (n < st.pending.length && dayOf((st.pending[n] as ChainedRow)[timeColumnOf(kind)] as number) === day)
-            n++;
+          while (n < st.pending.length && sameFile(st.pending[n] as ChainedRow)) n++;
           const group = st.pending.slice(0, n);
           const last = group[group.length - 1] as ChainedRow;
           const rel = `${partitionDir(kind, day)}/${partFileName(first.stream_seq, last.stream_seq)}`;
           const finalPath = path.join(this.dir, rel);
           await this.fs.mkdirp(path.dirname(finalPath));
-          await writeParquetAtomically(this.fs, kind, group, finalPath + TMP_SUFFIX, finalPath);
+          await writeParquetAtomically(this.fs, kind, version, group, finalPath + TMP_SUFFIX, finalPath);
           st.pending.splice(0, n);
           wrote = true;
           const bytes = await this.fs.size(finalPath);
@@ -454,18 +467,16 @@ export class ParquetAuditSink implements AuditSink {
       );
   }
 
-  /** Replaces the journal by a checkpoint (last seq and hash per stream) plus the rows still pending. */
+  /**
+   * Replaces the journal, atomically, by a checkpoint (per stream, the last row that is in a final file) plus the
+   * rows still pending. Called only after the files holding every other row were renamed and fsync'd.
+   */
   private async compactJournal(): Promise<void> {
     const jf = journalPath(this.dir);
-    const cp: Checkpoint = {
-      checkpoint: {
-        usage: { seq: this.streams.usage.seq, hash: this.streams.usage.hash },
-        decision: { seq: this.streams.decision.seq, hash: this.streams.decision.hash },
-      },
-    };
-    let text = JSON.stringify(cp) + '\n';
-    for (const kind of STREAMS)
-      for (const row of this.streams[kind].pending) text += JSON.stringify({ k: kind, r: row }) + '\n';
+    const text = compactedJournal({
+      usage: { head: this.streams.usage, pending: this.streams.usage.pending },
+      decision: { head: this.streams.decision, pending: this.streams.decision.pending },
+    });
     await this.fs.writeFileDurable(jf + TMP_SUFFIX, text);
     await this.fs.rename(jf + TMP_SUFFIX, jf);
     await this.fs.fsyncDir(path.dirname(jf));
@@ -474,101 +485,21 @@ export class ParquetAuditSink implements AuditSink {
   }
 
   private async recover(): Promise<void> {
-    const fs = this.fs;
-    await fs.mkdirp(path.join(this.dir, 'journal'));
-    await fs.mkdirp(path.join(this.dir, 'manifests'));
-    // Every final file on disk, by stream: its seq range decides which journal rows are already in Parquet.
-    const parts: Record<StreamKind, { day: string; rel: string; firstSeq: number; lastSeq: number }[]> = {
-      usage: [],
-      decision: [],
-    };
+    await this.fs.mkdirp(path.join(this.dir, 'journal'));
+    await this.fs.mkdirp(path.join(this.dir, 'manifests'));
+    const rec = await recoverAuditDir(this.fs, this.dir, journalPath(this.dir), this.dedupRowsOnOpen);
     for (const kind of STREAMS) {
-      for (const dtName of await fs.readdir(path.join(this.dir, `kind=${kind}`))) {
-        const day = parseDtDir(dtName);
-        if (!day) continue;
-        const pdir = path.join(this.dir, `kind=${kind}`, dtName);
-        for (const name of await fs.readdir(pdir)) {
-          if (name.endsWith(TMP_SUFFIX)) {
-            await fs.unlink(path.join(pdir, name)); // an unfinished write; its rows are still in the journal
-            continue;
-          }
-          const seqs = parsePartFileName(name);
-          if (!seqs) continue;
-          const rel = `${partitionDir(kind, day)}/${name}`;
-          parts[kind].push({ day, rel, ...seqs });
-          this.dayBytes.set(day, (this.dayBytes.get(day) ?? 0) + (await fs.size(path.join(this.dir, rel))));
-        }
-      }
-    }
-    for (const name of await fs.readdir(path.join(this.dir, 'manifests'))) {
-      if (name.endsWith(TMP_SUFFIX)) await fs.unlink(path.join(this.dir, 'manifests', name));
-    }
-    const jf = journalPath(this.dir);
-    if (await fs.exists(jf + TMP_SUFFIX)) await fs.unlink(jf + TMP_SUFFIX);
-    const journal = (await fs.exists(jf))
-      ? parseJournal((await fs.readFile(jf)).toString('utf8'), jf)
-      : { checkpoint: null, rows: [] };
-    const touchedDays = new Set<string>();
-    for (const kind of STREAMS) {
+      for (const p of rec.parts[kind])
+        this.dayBytes.set(p.day, (this.dayBytes.get(p.day) ?? 0) + (await this.fs.size(p.abs)));
       const st = this.streams[kind];
-      const cp = journal.checkpoint?.[kind];
-      if (cp) {
-        st.seq = cp.seq;
-        st.hash = cp.hash;
-      }
-      const fileHigh = parts[kind].reduce((m, p) => Math.max(m, p.lastSeq), 0);
-      for (const { row } of journal.rows.filter((r) => r.kind === kind)) {
-        if (row.stream_seq <= st.seq && cp) continue; // older than the checkpoint: already in Parquet
-        if (row.stream_seq !== st.seq + 1 || row.prev_hash !== st.hash) {
-          throw new Error(`journal ${jf}: ${kind} row ${row.stream_seq} does not follow ${st.seq} (chain broken)`);
-        }
-        st.seq = row.stream_seq;
-        st.hash = row.row_hash;
-        this.remember(row.record_id);
-        touchedDays.add(dayOf(row[timeColumnOf(kind)] as number));
-        if (row.stream_seq > fileHigh) st.pending.push(row); // else written to Parquet before the crash
-      }
-      // Ids of the newest files (at least dedupRowsOnOpen rows), so re-accounting the intervals that were in
-      // flight at the crash is a no-op even when a rotation split them across files.
-      const newestFirst = [...parts[kind]].sort((a, b) => b.lastSeq - a.lastSeq);
-      if (newestFirst[0]) touchedDays.add(newestFirst[0].day);
-      let loaded = 0;
-      const ids: string[] = [];
-      for (const p of newestFirst) {
-        if (loaded >= this.dedupRowsOnOpen) break;
-        const { rows } = await readAuditFile(path.join(this.dir, p.rel));
-        for (let i = rows.length - 1; i >= 0; i--) ids.push(String(rows[i]?.record_id));
-        loaded += rows.length;
-      }
-      for (let i = ids.length - 1; i >= 0; i--) this.remember(ids[i] as string);
+      const r = rec.streams[kind];
+      st.seq = r.seq;
+      st.hash = r.hash;
+      st.pending = r.pending;
+      for (const row of r.pending) this.pendingBytes += JSON.stringify(row).length;
     }
-    // A crash between rename and manifest update leaves a final file the manifest does not list yet.
-    for (const day of touchedDays) {
-      const listed = new Set(((await readManifest(fs, this.dir, day))?.files ?? []).map((f) => f.path));
-      const missing: ManifestEntry[] = [];
-      for (const kind of STREAMS) {
-        for (const p of parts[kind].filter((q) => q.day === day && !listed.has(q.rel))) {
-          const file = path.join(this.dir, p.rel);
-          const { rows } = await readAuditFile(file);
-          const first = rows[0];
-          const last = rows[rows.length - 1];
-          missing.push({
-            kind,
-            path: p.rel,
-            sha256: await sha256File(file),
-            bytes: await fs.size(file),
-            rows: rows.length,
-            first_seq: p.firstSeq,
-            last_seq: p.lastSeq,
-            first_prev_hash: String(first?.prev_hash ?? ''),
-            last_row_hash: String(last?.row_hash ?? ''),
-          });
-        }
-      }
-      if (missing.length > 0) await addToManifest(fs, this.dir, day, missing);
-    }
-    for (const kind of STREAMS)
-      for (const r of this.streams[kind].pending) this.pendingBytes += JSON.stringify(r).length;
+    for (const id of rec.ids) this.remember(id);
+    // Safe to interrupt: the new journal holds the same pending rows behind a checkpoint they all follow.
     await this.compactJournal();
     this.log.info('audit sink opened', {
       dir: this.dir,

@@ -15,6 +15,24 @@ export interface ColumnSpec {
   /** Unit, or '-' for identifiers and flags. */
   unit: string;
   doc: string;
+  /** The schema version that added the column (absent: present since 1.0.0). */
+  since?: SchemaVersion;
+  /** Nullability in schema 1.0.0 where 2.0.0 changed it. */
+  v1Nullable?: boolean;
+}
+
+/** Every schema version a file or journal row may carry, oldest first (docs/audit.md, "Schema versions"). */
+export const SCHEMA_VERSIONS = ['1.0.0', '2.0.0'] as const;
+export type SchemaVersion = (typeof SCHEMA_VERSIONS)[number];
+
+/** The methodology each schema version's rows follow. */
+export const METHODOLOGY_OF: Record<SchemaVersion, string> = {
+  '1.0.0': 'carbonscale-sci-1',
+  '2.0.0': METHODOLOGY_VERSION,
+};
+
+export function isSchemaVersion(v: unknown): v is SchemaVersion {
+  return (SCHEMA_VERSIONS as readonly unknown[]).includes(v);
 }
 
 const c = (name: string, type: ColumnType, unit: string, doc: string, nullable = false): ColumnSpec => ({
@@ -23,6 +41,16 @@ const c = (name: string, type: ColumnType, unit: string, doc: string, nullable =
   nullable,
   unit,
   doc,
+});
+/** A column added in 2.0.0. */
+const c2 = (name: string, type: ColumnType, unit: string, doc: string, nullable = false): ColumnSpec => ({
+  ...c(name, type, unit, doc, nullable),
+  since: '2.0.0',
+});
+/** A column that 2.0.0 made nullable (null where the value is unknown, instead of a made-up number). */
+const cNull = (name: string, type: ColumnType, unit: string, doc: string): ColumnSpec => ({
+  ...c(name, type, unit, doc, true),
+  v1Nullable: false,
 });
 
 /** Columns the sink adds to every row of every stream: position in the stream and the hash chain. */
@@ -37,7 +65,7 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
     'record_id',
     'string',
     '-',
-    'stable id: u- + sha256(cluster, uid, interval start, interval end); a replay has the same id',
+    'stable id: u- + sha256(cluster, uid, interval start, interval end); a replay has the same id (docs/audit.md, "Record ids")',
   ),
   c('schema_version', 'string', '-', 'version of this schema'),
   c('methodology_version', 'string', '-', 'version of the accounting methodology in docs/audit.md'),
@@ -56,14 +84,33 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
   c('interval_s', 'double', 's', '(interval_end − interval_start) / 1000'),
   c('replicas_desired', 'int32', 'replicas', 'replicas requested at the end of the interval'),
   c('replicas_ready', 'int32', 'replicas', 'replicas ready at the end of the interval'),
-  c('replicas_avg', 'double', 'replicas', 'time-averaged running replicas over the interval'),
+  c('replicas_avg', 'double', 'replicas', 'replicas running over the interval, as replicas_avg_method says'),
+  c2(
+    'replicas_avg_method',
+    'string',
+    '-',
+    'time_weighted (averaged over pod transitions in the interval) | snapshot (the ready count at one instant, taken as the average)',
+  ),
   c('gpus_per_replica', 'int32', 'GPUs', 'GPUs per replica'),
   c('gpu_model', 'string', '-', 'GPU model, when known', true),
   c('gpu_seconds', 'double', 'GPU·s', 'replicas_avg × gpus_per_replica × interval_s'),
   c('gpu_hours', 'double', 'GPU·h', 'gpu_seconds / 3600'),
   c('power_idle_w', 'double', 'W', 'idle power of one replica (estimated method only)', true),
   c('power_busy_w', 'double', 'W', 'fully busy power of one replica (estimated method only)', true),
-  c('utilization', 'double', 'fraction 0..1', 'mean utilisation over the interval (estimated method only)', true),
+  c(
+    'utilization',
+    'double',
+    'fraction 0..1',
+    'mean utilisation over the interval (estimated method only), as utilization_method says',
+    true,
+  ),
+  c2(
+    'utilization_method',
+    'string',
+    '-',
+    'modelled (demand ÷ capacity of the ready replicas) | measured (reported by the server); null with utilization',
+    true,
+  ),
   c(
     'energy_it_kwh',
     'double',
@@ -74,24 +121,74 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
   c('energy_method', 'string', '-', 'measured | estimated'),
   c('energy_source', 'string', '-', 'power-profile (estimated) or the meter: model-server-counters, kepler, dcgm'),
   c('pue', 'double', 'ratio', 'power usage effectiveness of the facility (>= 1)'),
-  c('ci_g_per_kwh', 'double', 'gCO2eq/kWh', 'grid carbon intensity used (location-based)'),
+  cNull('ci_g_per_kwh', 'double', 'gCO2eq/kWh', 'grid carbon intensity used (location-based); null when ci_missing'),
   c('ci_unit', 'string', '-', 'always gCO2eq/kWh'),
   c('ci_region', 'string', '-', 'grid region / zone of the intensity'),
-  c('ci_provider', 'string', '-', 'provider that delivered the intensity'),
-  c('ci_signal', 'string', '-', 'average | marginal'),
-  c('ci_basis', 'string', '-', 'direct (operational) | lifecycle'),
-  c('ci_data_time', 'timestamp', 'UTC, ms', 'time the intensity value applies to'),
-  c('ci_data_age_s', 'double', 's', '(interval_end − ci_data_time) / 1000; negative for a forecast'),
-  c('ci_estimated', 'bool', '-', 'provider flagged the intensity as estimated'),
-  c('ci_forecast', 'bool', '-', 'intensity is a forecast, not an observation'),
+  c('ci_provider', 'string', '-', 'provider that delivered the intensity (the configured one when ci_missing)'),
+  cNull('ci_signal', 'string', '-', 'average | marginal; null when ci_missing'),
+  cNull('ci_basis', 'string', '-', 'direct (operational) | lifecycle; null when ci_missing'),
+  cNull('ci_data_time', 'timestamp', 'UTC, ms', 'time the intensity value applies to; null when ci_missing'),
+  cNull(
+    'ci_data_age_s',
+    'double',
+    's',
+    '(interval_end − ci_data_time) / 1000; negative for a forecast; null when ci_missing',
+  ),
+  cNull('ci_estimated', 'bool', '-', 'provider flagged the intensity as estimated; null when ci_missing'),
+  cNull(
+    'ci_forecast',
+    'bool',
+    '-',
+    'intensity is a forecast, not an observation (set by the caller); null when ci_missing',
+  ),
   c('ci_fallback_level', 'int32', '-', '0 = primary provider, n = n-th fallback of the chain'),
   c('ci_fallback_used', 'bool', '-', 'ci_fallback_level > 0'),
-  c('operational_co2e_g', 'double', 'gCO2e', 'energy_facility_kwh × ci_g_per_kwh (location-based)'),
-  c('embodied_g_per_gpu_hour', 'double', 'gCO2e/GPU·h', 'amortised embodied emissions factor'),
-  c('embodied_co2e_g', 'double', 'gCO2e', 'gpu_hours × embodied_g_per_gpu_hour'),
-  c('total_co2e_g', 'double', 'gCO2e', 'operational_co2e_g + embodied_co2e_g'),
-  c('requests', 'int64', 'requests', 'requests served in the interval'),
-  c('inferences', 'int64', 'inferences', 'inferences served (the SCI functional unit R)'),
+  c2(
+    'ci_missing',
+    'bool',
+    '-',
+    'no intensity was available for the interval: intensity and emission columns are null, energy is kept',
+  ),
+  cNull(
+    'operational_co2e_g',
+    'double',
+    'gCO2e',
+    'energy_facility_kwh × ci_g_per_kwh (location-based); null when ci_missing',
+  ),
+  cNull(
+    'embodied_g_per_gpu_hour',
+    'double',
+    'gCO2e/GPU·h',
+    'amortised embodied emissions factor; null when embodied_counted is false',
+  ),
+  c2(
+    'embodied_counted',
+    'bool',
+    '-',
+    'embodied emissions are counted in this row (a factor was configured); false: embodied columns are null',
+  ),
+  c2('embodied_source', 'string', '-', 'where the embodied factor comes from; null when not counted', true),
+  cNull('embodied_co2e_g', 'double', 'gCO2e', 'gpu_hours × embodied_g_per_gpu_hour; null when not counted'),
+  cNull(
+    'total_co2e_g',
+    'double',
+    'gCO2e',
+    'operational_co2e_g + embodied_co2e_g (embodied only when counted); null when ci_missing',
+  ),
+  c('requests', 'int64', 'requests', 'requests served in the interval, as requests_method says'),
+  c2(
+    'requests_method',
+    'string',
+    '-',
+    'measured (a served-request counter) | modelled (the demand rate × interval_s, rounded)',
+  ),
+  c('inferences', 'int64', 'inferences', 'inferences served (the SCI functional unit R), as inferences_method says'),
+  c2(
+    'inferences_method',
+    'string',
+    '-',
+    'measured (a served-inference counter) | modelled (derived from the demand rate × interval_s)',
+  ),
   c('latency_p50_ms', 'double', 'ms', 'median latency, when known', true),
   c('latency_p95_ms', 'double', 'ms', '95th percentile latency, when known', true),
   c('slo_met', 'bool', '-', 'latency SLO met over the interval, when known', true),
@@ -103,7 +200,7 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
     'baseline_utilization',
     'double',
     'fraction 0..1',
-    'utilisation the full variant would have had serving the same demand',
+    'utilisation the full variant would have had serving the same demand (modelled)',
   ),
   c(
     'baseline_energy_it_kwh',
@@ -112,20 +209,35 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
     '(baseline_power_idle_w + (busy − idle) × baseline_utilization) × baseline_replicas × interval_s / 3.6e6',
   ),
   c('baseline_energy_facility_kwh', 'double', 'kWh', 'baseline_energy_it_kwh × pue'),
-  c('baseline_operational_co2e_g', 'double', 'gCO2e', 'baseline_energy_facility_kwh × ci_g_per_kwh'),
-  c(
+  cNull(
+    'baseline_operational_co2e_g',
+    'double',
+    'gCO2e',
+    'baseline_energy_facility_kwh × ci_g_per_kwh; null when ci_missing',
+  ),
+  cNull(
     'baseline_embodied_co2e_g',
     'double',
     'gCO2e',
-    'baseline_replicas × baseline_gpus_per_replica × interval_s / 3600 × embodied_g_per_gpu_hour',
+    'baseline_replicas × baseline_gpus_per_replica × interval_s / 3600 × embodied_g_per_gpu_hour; null when not counted',
   ),
-  c('baseline_total_co2e_g', 'double', 'gCO2e', 'baseline_operational_co2e_g + baseline_embodied_co2e_g'),
-  c('savings_co2e_g', 'double', 'gCO2e', 'baseline_total_co2e_g − total_co2e_g (negative = more than baseline)'),
+  cNull(
+    'baseline_total_co2e_g',
+    'double',
+    'gCO2e',
+    'baseline_operational_co2e_g + baseline_embodied_co2e_g (when counted); null when ci_missing',
+  ),
+  cNull(
+    'savings_co2e_g',
+    'double',
+    'gCO2e',
+    'baseline_total_co2e_g − total_co2e_g (negative = more than baseline); null when ci_missing',
+  ),
   c(
     'sci_g_per_1k_inferences',
     'double',
     'gCO2e per 1000 inferences',
-    'total_co2e_g / inferences × 1000; null when inferences = 0',
+    'total_co2e_g / inferences × 1000; null when inferences = 0 or ci_missing',
     true,
   ),
   c('degradation_budget_used', 'double', 'fraction 0..1', 'share of the degradation budget used in its window'),
@@ -133,7 +245,12 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
 ];
 
 export const DECISION_COLUMNS: readonly ColumnSpec[] = [
-  c('record_id', 'string', '-', 'stable id: d- + sha256(cluster, uid, time, kind, outcome)'),
+  c(
+    'record_id',
+    'string',
+    '-',
+    'stable id: d- + sha256(cluster, uid, time, kind, outcome = [after_variant, after_replicas, after_mode]) (docs/audit.md)',
+  ),
   c('schema_version', 'string', '-', 'version of this schema'),
   c('operator_version', 'string', '-', 'carbonscale version that wrote the row'),
   c('cluster_id', 'string', '-', 'cluster identifier'),
@@ -154,8 +271,32 @@ export const DECISION_COLUMNS: readonly ColumnSpec[] = [
   ...CHAIN_COLUMNS,
 ];
 
-export function columnsOf(kind: StreamKind): readonly ColumnSpec[] {
-  return kind === 'usage' ? USAGE_COLUMNS : DECISION_COLUMNS;
+const columnCache = new Map<string, readonly ColumnSpec[]>();
+
+/** The columns of a stream in a schema version (default: the current one), in file and canonical-form order. */
+export function columnsOf(
+  kind: StreamKind,
+  version: SchemaVersion = SCHEMA_VERSION as SchemaVersion,
+): readonly ColumnSpec[] {
+  const key = `${kind}@${version}`;
+  let cols = columnCache.get(key);
+  if (!cols) {
+    const all = kind === 'usage' ? USAGE_COLUMNS : DECISION_COLUMNS;
+    cols =
+      version === '1.0.0'
+        ? all
+            .filter((col) => !col.since)
+            .map((col) => (col.v1Nullable === undefined ? col : { ...col, nullable: col.v1Nullable }))
+        : all;
+    columnCache.set(key, cols);
+  }
+  return cols;
+}
+
+/** The schema version a stored row was written with (rows carry it in `schema_version`). */
+export function versionOfRow(row: Row): SchemaVersion {
+  const v = row.schema_version;
+  return isSchemaVersion(v) ? v : (SCHEMA_VERSION as SchemaVersion);
 }
 
 /** Column giving the row's time; it decides the day partition (dt=YYYY-MM-DD, UTC). */
@@ -165,11 +306,14 @@ export function timeColumnOf(kind: StreamKind): string {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Key-value metadata written into every file's footer. */
-export function fileMetadata(kind: StreamKind): Record<string, string> {
+/** Key-value metadata written into every file's footer (a file holds rows of one schema version). */
+export function fileMetadata(
+  kind: StreamKind,
+  version: SchemaVersion = SCHEMA_VERSION as SchemaVersion,
+): Record<string, string> {
   return {
-    'carbonscale.schema_version': SCHEMA_VERSION,
-    'carbonscale.methodology_version': METHODOLOGY_VERSION,
+    'carbonscale.schema_version': version,
+    'carbonscale.methodology_version': METHODOLOGY_OF[version],
     'carbonscale.stream': kind,
     'carbonscale.hash': 'sha256-canonical-v1',
   };
@@ -199,7 +343,7 @@ function doubleHex(v: number): string {
  */
 export function canonicalRow(kind: StreamKind, row: Row): string {
   let out = '';
-  for (const col of columnsOf(kind)) {
+  for (const col of columnsOf(kind, versionOfRow(row))) {
     if (col.name === 'row_hash') continue;
     const v = row[col.name];
     let enc: string;

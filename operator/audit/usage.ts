@@ -11,13 +11,19 @@ import {
   stableId,
 } from './validate.ts';
 
-export const SCHEMA_VERSION = '1.0.0';
-export const METHODOLOGY_VERSION = 'carbonscale-sci-1';
+/** 2.0.0: partition key `stream=`, measured/modelled labels, ci_missing, embodied_counted (docs/audit.md). */
+export const SCHEMA_VERSION = '2.0.0';
+/** carbonscale-sci-2: unknown intensity and uncounted embodied are null, never 0 (docs/audit.md, "Methodology"). */
+export const METHODOLOGY_VERSION = 'carbonscale-sci-2';
 
 export type Tier = 'premium' | 'eco';
 export type EnergyMethod = 'measured' | 'estimated';
 export type SignalKind = 'average' | 'marginal';
 export type SignalBasis = 'direct' | 'lifecycle';
+/** How a value was obtained: read from a meter or counter, or computed from a model (a rate, a capacity). */
+export type ValueMethod = 'measured' | 'modelled';
+/** How replicas_avg was obtained: a time average over pod transitions, or one ready count taken as the average. */
+export type ReplicasAverageMethod = 'time_weighted' | 'snapshot';
 
 /** Grid carbon intensity used for an interval, as the carbon signal delivered it. */
 export interface CarbonReading {
@@ -35,6 +41,25 @@ export interface CarbonReading {
   forecast: boolean;
   /** 0 = primary provider; n = the n-th fallback in the chain (cache, secondary provider, static default). */
   fallbackLevel: number;
+}
+
+/**
+ * No intensity was available for the interval (every source and fallback failed). The interval still gets its
+ * row: energy is kept, the intensity and emission columns are null and `ci_missing` is true.
+ */
+export interface MissingCarbonReading {
+  missing: true;
+  region: string;
+  /** The configured provider that could not deliver. */
+  provider: string;
+  /** The fallback level the chain reached (0 = primary), as for a reading. */
+  fallbackLevel?: number;
+}
+
+/** The embodied emissions factor and where it comes from (a spec field, a documented default). */
+export interface EmbodiedFactor {
+  gPerGpuHour: number;
+  source: string;
 }
 
 /** Power model of one replica: P = idle + (busy − idle) × utilisation, in watts (IT power, before PUE). */
@@ -77,11 +102,25 @@ export interface UsageInput {
   /** Measured IT energy; when present it is used and `energy_method` is `measured`. */
   measuredEnergy?: MeasuredEnergy;
   pue: number;
-  carbon: CarbonReading;
-  /** Embodied (manufacturing) emissions amortised per GPU-hour, gCO2e/GPU-h. */
-  embodiedGPerGpuHour: number;
+  carbon: CarbonReading | MissingCarbonReading;
+  /** Embodied emissions factor with its source; when given, embodied emissions are counted (even a factor of 0). */
+  embodied?: EmbodiedFactor;
+  /**
+   * Embodied (manufacturing) emissions amortised per GPU-hour, gCO2e/GPU-h, without a named source (older
+   * callers). A positive factor is counted with source 'configured'; 0 or absent means not counted: the row says
+   * `embodied_counted = false` and carries null, never a 0 that looks counted.
+   */
+  embodiedGPerGpuHour?: number;
+  /** Default 'snapshot' (the honest label when the caller does not say). */
+  replicasAverageMethod?: ReplicasAverageMethod;
+  /** How `power.utilization` was obtained; default 'modelled'. */
+  utilizationMethod?: ValueMethod;
   requests: number;
+  /** Default 'modelled' (a rate × the interval). */
+  requestsMethod?: ValueMethod;
   inferences: number;
+  /** Default 'modelled'. */
+  inferencesMethod?: ValueMethod;
   latencyP50Ms?: number;
   latencyP95Ms?: number;
   /** Whether the service met its latency SLO over the interval, when known. */
@@ -112,6 +151,7 @@ export interface UsageRecord {
   replicas_desired: number;
   replicas_ready: number;
   replicas_avg: number;
+  replicas_avg_method: ReplicasAverageMethod;
   gpus_per_replica: number;
   gpu_model: string | null;
   gpu_seconds: number;
@@ -119,29 +159,35 @@ export interface UsageRecord {
   power_idle_w: number | null;
   power_busy_w: number | null;
   utilization: number | null;
+  utilization_method: ValueMethod | null;
   energy_it_kwh: number;
   energy_facility_kwh: number;
   energy_method: EnergyMethod;
   energy_source: string;
   pue: number;
-  ci_g_per_kwh: number;
+  ci_g_per_kwh: number | null;
   ci_unit: string;
   ci_region: string;
   ci_provider: string;
-  ci_signal: SignalKind;
-  ci_basis: SignalBasis;
-  ci_data_time: number;
-  ci_data_age_s: number;
-  ci_estimated: boolean;
-  ci_forecast: boolean;
+  ci_signal: SignalKind | null;
+  ci_basis: SignalBasis | null;
+  ci_data_time: number | null;
+  ci_data_age_s: number | null;
+  ci_estimated: boolean | null;
+  ci_forecast: boolean | null;
   ci_fallback_level: number;
   ci_fallback_used: boolean;
-  operational_co2e_g: number;
-  embodied_g_per_gpu_hour: number;
-  embodied_co2e_g: number;
-  total_co2e_g: number;
+  ci_missing: boolean;
+  operational_co2e_g: number | null;
+  embodied_g_per_gpu_hour: number | null;
+  embodied_counted: boolean;
+  embodied_source: string | null;
+  embodied_co2e_g: number | null;
+  total_co2e_g: number | null;
   requests: number;
+  requests_method: ValueMethod;
   inferences: number;
+  inferences_method: ValueMethod;
   latency_p50_ms: number | null;
   latency_p95_ms: number | null;
   slo_met: boolean | null;
@@ -152,10 +198,10 @@ export interface UsageRecord {
   baseline_utilization: number;
   baseline_energy_it_kwh: number;
   baseline_energy_facility_kwh: number;
-  baseline_operational_co2e_g: number;
-  baseline_embodied_co2e_g: number;
-  baseline_total_co2e_g: number;
-  savings_co2e_g: number;
+  baseline_operational_co2e_g: number | null;
+  baseline_embodied_co2e_g: number | null;
+  baseline_total_co2e_g: number | null;
+  savings_co2e_g: number | null;
   sci_g_per_1k_inferences: number | null;
   degradation_budget_used: number;
 }
@@ -177,8 +223,38 @@ function checkPower(p: PowerProfile | undefined, field: string): PowerProfile {
   return p;
 }
 
-/** Computes one usage row from the interval's inputs. Throws AuditInputError naming the bad field. */
-export function computeUsageRecord(input: UsageInput): UsageRecord {
+function oneOf<T extends string>(v: T | undefined, allowed: readonly T[], fallback: T, field: string): T {
+  if (v === undefined) return fallback;
+  if (!allowed.includes(v)) throw new AuditInputError(field, `must be ${allowed.join('|')} (got ${String(v)})`);
+  return v;
+}
+
+const METHODS: readonly ValueMethod[] = ['measured', 'modelled'];
+
+function isMissing(c: CarbonReading | MissingCarbonReading): c is MissingCarbonReading {
+  return (c as MissingCarbonReading).missing === true;
+}
+
+function checkCarbon(c: CarbonReading | MissingCarbonReading | undefined): void {
+  if (!c) throw new AuditInputError('carbon', 'is required (a reading, or { missing: true, ... })');
+  requireString(c.region, 'carbon.region');
+  requireString(c.provider, 'carbon.provider');
+  if (isMissing(c)) {
+    if (c.fallbackLevel !== undefined) nonNegativeInt(c.fallbackLevel, 'carbon.fallbackLevel');
+    return;
+  }
+  nonNegative(c.valueGPerKWh, 'carbon.valueGPerKWh');
+  if (c.signal !== 'average' && c.signal !== 'marginal')
+    throw new AuditInputError('carbon.signal', 'must be average|marginal');
+  if (c.basis !== 'direct' && c.basis !== 'lifecycle')
+    throw new AuditInputError('carbon.basis', 'must be direct|lifecycle');
+  finite(c.dataTimeMs, 'carbon.dataTimeMs');
+  if (typeof c.estimated !== 'boolean') throw new AuditInputError('carbon.estimated', 'must be a boolean');
+  if (typeof c.forecast !== 'boolean') throw new AuditInputError('carbon.forecast', 'must be a boolean');
+  nonNegativeInt(c.fallbackLevel, 'carbon.fallbackLevel');
+}
+
+function checkInput(input: UsageInput): void {
   finite(input.intervalStartMs, 'intervalStartMs');
   finite(input.intervalEndMs, 'intervalEndMs');
   if (!(input.intervalEndMs > input.intervalStartMs)) {
@@ -194,18 +270,11 @@ export function computeUsageRecord(input: UsageInput): UsageRecord {
   nonNegativeInt(input.gpusPerReplica, 'gpusPerReplica');
   finite(input.pue, 'pue');
   if (input.pue < 1) throw new AuditInputError('pue', 'must be >= 1');
-  const c = input.carbon;
-  if (!c) throw new AuditInputError('carbon', 'is required');
-  nonNegative(c.valueGPerKWh, 'carbon.valueGPerKWh');
-  requireString(c.region, 'carbon.region');
-  requireString(c.provider, 'carbon.provider');
-  if (c.signal !== 'average' && c.signal !== 'marginal')
-    throw new AuditInputError('carbon.signal', 'must be average|marginal');
-  if (c.basis !== 'direct' && c.basis !== 'lifecycle')
-    throw new AuditInputError('carbon.basis', 'must be direct|lifecycle');
-  finite(c.dataTimeMs, 'carbon.dataTimeMs');
-  nonNegativeInt(c.fallbackLevel, 'carbon.fallbackLevel');
-  nonNegative(input.embodiedGPerGpuHour, 'embodiedGPerGpuHour');
+  checkCarbon(input.carbon);
+  if (input.embodied) {
+    nonNegative(input.embodied.gPerGpuHour, 'embodied.gPerGpuHour');
+    requireString(input.embodied.source, 'embodied.source');
+  } else if (input.embodiedGPerGpuHour !== undefined) nonNegative(input.embodiedGPerGpuHour, 'embodiedGPerGpuHour');
   nonNegativeInt(input.requests, 'requests');
   nonNegativeInt(input.inferences, 'inferences');
   optionalFinite(input.latencyP50Ms, 'latencyP50Ms');
@@ -213,41 +282,132 @@ export function computeUsageRecord(input: UsageInput): UsageRecord {
   nonNegative(input.baseline?.replicas, 'baseline.replicas');
   nonNegativeInt(input.baseline.gpusPerReplica, 'baseline.gpusPerReplica');
   finite(input.degradationBudgetUsed, 'degradationBudgetUsed');
+}
 
-  const intervalS = (input.intervalEndMs - input.intervalStartMs) / 1000;
-  const replicaSeconds = input.replicas.average * intervalS;
-  const gpuSeconds = replicaSeconds * input.gpusPerReplica;
-  const gpuHours = gpuSeconds / 3600;
+/** The embodied factor to count, or null: a factor without a source is counted only when positive. */
+function embodiedFactor(input: UsageInput): EmbodiedFactor | null {
+  if (input.embodied) return input.embodied;
+  const g = input.embodiedGPerGpuHour ?? 0;
+  return g > 0 ? { gPerGpuHour: g, source: 'configured' } : null;
+}
 
-  let energyIt: number;
-  let method: EnergyMethod;
-  let source: string;
-  let power: PowerProfile | null = null;
+type EnergyColumns = Pick<
+  UsageRecord,
+  | 'power_idle_w'
+  | 'power_busy_w'
+  | 'utilization'
+  | 'utilization_method'
+  | 'energy_it_kwh'
+  | 'energy_method'
+  | 'energy_source'
+>;
+
+function energyColumns(input: UsageInput, replicaSeconds: number): EnergyColumns {
   if (input.measuredEnergy) {
     nonNegative(input.measuredEnergy.kWh, 'measuredEnergy.kWh');
     requireString(input.measuredEnergy.source, 'measuredEnergy.source');
-    energyIt = input.measuredEnergy.kWh;
-    method = 'measured';
-    source = input.measuredEnergy.source;
-  } else {
-    power = checkPower(input.power, 'power');
-    energyIt = estimatedEnergyKWh(power, replicaSeconds);
-    method = 'estimated';
-    source = 'power-profile';
+    return {
+      power_idle_w: null,
+      power_busy_w: null,
+      utilization: null,
+      utilization_method: null,
+      energy_it_kwh: input.measuredEnergy.kWh,
+      energy_method: 'measured',
+      energy_source: input.measuredEnergy.source,
+    };
   }
-  const energyFacility = energyIt * input.pue;
-  const operational = energyFacility * c.valueGPerKWh;
-  const embodied = gpuHours * input.embodiedGPerGpuHour;
-  const total = operational + embodied;
+  const power = checkPower(input.power, 'power');
+  return {
+    power_idle_w: power.idleW,
+    power_busy_w: power.busyW,
+    utilization: power.utilization,
+    utilization_method: oneOf(input.utilizationMethod, METHODS, 'modelled', 'utilizationMethod'),
+    energy_it_kwh: estimatedEnergyKWh(power, replicaSeconds),
+    energy_method: 'estimated',
+    energy_source: 'power-profile',
+  };
+}
+
+type CarbonColumns = Pick<
+  UsageRecord,
+  | 'ci_g_per_kwh'
+  | 'ci_unit'
+  | 'ci_region'
+  | 'ci_provider'
+  | 'ci_signal'
+  | 'ci_basis'
+  | 'ci_data_time'
+  | 'ci_data_age_s'
+  | 'ci_estimated'
+  | 'ci_forecast'
+  | 'ci_fallback_level'
+  | 'ci_fallback_used'
+  | 'ci_missing'
+>;
+
+function carbonColumns(c: CarbonReading | MissingCarbonReading, intervalEndMs: number): CarbonColumns {
+  const common = { ci_unit: 'gCO2eq/kWh', ci_region: c.region, ci_provider: c.provider };
+  const level = c.fallbackLevel ?? 0;
+  if (isMissing(c)) {
+    return {
+      ...common,
+      ci_g_per_kwh: null,
+      ci_signal: null,
+      ci_basis: null,
+      ci_data_time: null,
+      ci_data_age_s: null,
+      ci_estimated: null,
+      ci_forecast: null,
+      ci_fallback_level: level,
+      ci_fallback_used: level > 0,
+      ci_missing: true,
+    };
+  }
+  return {
+    ...common,
+    ci_g_per_kwh: c.valueGPerKWh,
+    ci_signal: c.signal,
+    ci_basis: c.basis,
+    ci_data_time: c.dataTimeMs,
+    // Age at the end of the interval: how stale the signal was when the interval was accounted.
+    ci_data_age_s: (intervalEndMs - c.dataTimeMs) / 1000,
+    ci_estimated: c.estimated,
+    ci_forecast: c.forecast,
+    ci_fallback_level: level,
+    ci_fallback_used: level > 0,
+    ci_missing: false,
+  };
+}
+
+/** Emissions of some facility energy and GPU-hours: operational null without an intensity, embodied null when not counted. */
+function emissions(
+  facilityKWh: number,
+  gpuHours: number,
+  ci: number | null,
+  emb: EmbodiedFactor | null,
+): { operational: number | null; embodied: number | null; total: number | null } {
+  const operational = ci === null ? null : facilityKWh * ci;
+  const embodied = emb === null ? null : gpuHours * emb.gPerGpuHour;
+  return { operational, embodied, total: operational === null ? null : operational + (embodied ?? 0) };
+}
+
+/** Computes one usage row from the interval's inputs. Throws AuditInputError naming the bad field. */
+export function computeUsageRecord(input: UsageInput): UsageRecord {
+  checkInput(input);
+  const intervalS = (input.intervalEndMs - input.intervalStartMs) / 1000;
+  const replicaSeconds = input.replicas.average * intervalS;
+  const gpuHours = (replicaSeconds * input.gpusPerReplica) / 3600;
+  const energy = energyColumns(input, replicaSeconds);
+  const carbon = carbonColumns(input.carbon, input.intervalEndMs);
+  const emb = embodiedFactor(input);
+  const facility = energy.energy_it_kwh * input.pue;
+  const own = emissions(facility, gpuHours, carbon.ci_g_per_kwh, emb);
 
   const b = input.baseline;
   const bPower = checkPower(b.power, 'baseline.power');
-  const bReplicaSeconds = b.replicas * intervalS;
-  const bEnergyIt = estimatedEnergyKWh(bPower, bReplicaSeconds);
-  const bEnergyFacility = bEnergyIt * input.pue;
-  const bOperational = bEnergyFacility * c.valueGPerKWh;
-  const bEmbodied = ((bReplicaSeconds * b.gpusPerReplica) / 3600) * input.embodiedGPerGpuHour;
-  const bTotal = bOperational + bEmbodied;
+  const bEnergyIt = estimatedEnergyKWh(bPower, b.replicas * intervalS);
+  const bFacility = bEnergyIt * input.pue;
+  const base = emissions(bFacility, (b.replicas * b.gpusPerReplica * intervalS) / 3600, carbon.ci_g_per_kwh, emb);
 
   return {
     record_id: usageRecordId(input.clusterId, input.uid, input.intervalStartMs, input.intervalEndMs),
@@ -269,37 +429,30 @@ export function computeUsageRecord(input: UsageInput): UsageRecord {
     replicas_desired: input.replicas.desired,
     replicas_ready: input.replicas.ready,
     replicas_avg: input.replicas.average,
+    replicas_avg_method: oneOf(
+      input.replicasAverageMethod,
+      ['time_weighted', 'snapshot'],
+      'snapshot',
+      'replicasAverageMethod',
+    ),
     gpus_per_replica: input.gpusPerReplica,
     gpu_model: input.gpuModel ?? null,
-    gpu_seconds: gpuSeconds,
+    gpu_seconds: replicaSeconds * input.gpusPerReplica,
     gpu_hours: gpuHours,
-    power_idle_w: power ? power.idleW : null,
-    power_busy_w: power ? power.busyW : null,
-    utilization: power ? power.utilization : null,
-    energy_it_kwh: energyIt,
-    energy_facility_kwh: energyFacility,
-    energy_method: method,
-    energy_source: source,
+    ...energy,
+    energy_facility_kwh: facility,
     pue: input.pue,
-    ci_g_per_kwh: c.valueGPerKWh,
-    ci_unit: 'gCO2eq/kWh',
-    ci_region: c.region,
-    ci_provider: c.provider,
-    ci_signal: c.signal,
-    ci_basis: c.basis,
-    ci_data_time: c.dataTimeMs,
-    // Age at the end of the interval: how stale the signal was when the interval was accounted.
-    ci_data_age_s: (input.intervalEndMs - c.dataTimeMs) / 1000,
-    ci_estimated: c.estimated,
-    ci_forecast: c.forecast,
-    ci_fallback_level: c.fallbackLevel,
-    ci_fallback_used: c.fallbackLevel > 0,
-    operational_co2e_g: operational,
-    embodied_g_per_gpu_hour: input.embodiedGPerGpuHour,
-    embodied_co2e_g: embodied,
-    total_co2e_g: total,
+    ...carbon,
+    operational_co2e_g: own.operational,
+    embodied_g_per_gpu_hour: emb ? emb.gPerGpuHour : null,
+    embodied_counted: emb !== null,
+    embodied_source: emb ? emb.source : null,
+    embodied_co2e_g: own.embodied,
+    total_co2e_g: own.total,
     requests: input.requests,
+    requests_method: oneOf(input.requestsMethod, METHODS, 'modelled', 'requestsMethod'),
     inferences: input.inferences,
+    inferences_method: oneOf(input.inferencesMethod, METHODS, 'modelled', 'inferencesMethod'),
     latency_p50_ms: input.latencyP50Ms ?? null,
     latency_p95_ms: input.latencyP95Ms ?? null,
     slo_met: input.sloMet ?? null,
@@ -309,13 +462,13 @@ export function computeUsageRecord(input: UsageInput): UsageRecord {
     baseline_power_busy_w: bPower.busyW,
     baseline_utilization: bPower.utilization,
     baseline_energy_it_kwh: bEnergyIt,
-    baseline_energy_facility_kwh: bEnergyFacility,
-    baseline_operational_co2e_g: bOperational,
-    baseline_embodied_co2e_g: bEmbodied,
-    baseline_total_co2e_g: bTotal,
-    savings_co2e_g: bTotal - total,
+    baseline_energy_facility_kwh: bFacility,
+    baseline_operational_co2e_g: base.operational,
+    baseline_embodied_co2e_g: base.embodied,
+    baseline_total_co2e_g: base.total,
+    savings_co2e_g: base.total === null || own.total === null ? null : base.total - own.total,
     // Never divide by zero: an interval without inferences has no per-inference score.
-    sci_g_per_1k_inferences: input.inferences > 0 ? (total / input.inferences) * 1000 : null,
+    sci_g_per_1k_inferences: input.inferences > 0 && own.total !== null ? (own.total / input.inferences) * 1000 : null,
     degradation_budget_used: input.degradationBudgetUsed,
   };
 }

@@ -1,9 +1,16 @@
 // Child processes of the local control plane: started with their logs in files, stopped with SIGTERM then
 // SIGKILL, and killed synchronously if this process exits for any reason (Ctrl-C, uncaught error), so no
 // etcd or kube-apiserver outlives its test run.
+// Each child runs in its own process group, so a terminal's Ctrl-C (SIGINT to the foreground group) reaches this
+// process only: the main job then stops in order (work, audit sink, then these processes; operator/shutdown.ts).
+// Out of the terminal's group, a child would outlive a kill -9 of this process; a watchdog beside it (a shell
+// reading a pipe that only this process holds open) kills the child's group when the pipe closes, which the
+// kernel does however this process ends.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { signalsClaimed } from '../shutdown.ts';
 
 const live = new Set<ChildProcess>();
 let hooksInstalled = false;
@@ -21,12 +28,22 @@ function installExitHooks(): void {
     }
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
+    process.on(sig, () => {
+      // The main job's ordered stop owns the signals (it stops these processes last); tests and tools do not.
+      if (signalsClaimed()) return;
       for (const c of live) c.kill('SIGKILL');
-      process.exit(sig === 'SIGINT' ? 130 : 143);
+      process.exit(sig === 'SIGINT' ? 130 : sig === 'SIGTERM' ? 143 : 129);
     });
   }
 }
+
+/**
+ * `sh -c WATCHDOG name bin args...`: starts the watchdog on fd 3 (the pipe to this process), then becomes the
+ * binary (exec keeps the pid, so signals and exit codes are the binary's). When the pipe closes, the watchdog
+ * kills the whole group: the binary if it still runs, and itself. The group id stays allocated while the
+ * watchdog lives, so the kill can never hit an unrelated process that reused the pid.
+ */
+const WATCHDOG = `sh -c 'cat >/dev/null; kill -KILL -"$0"' "$$" <&3 >/dev/null 2>&1 & exec "$@" 3<&-`;
 
 export class ManagedProcess {
   readonly name: string;
@@ -40,17 +57,25 @@ export class ManagedProcess {
     this.name = name;
     this.logFile = logFile;
     const fd = openSync(logFile, 'a');
-    this.child = spawn(bin, args, { stdio: ['ignore', fd, fd], env: env ?? process.env });
+    this.child = spawn('/bin/sh', ['-c', WATCHDOG, name, bin, ...args], {
+      stdio: ['ignore', fd, fd, 'pipe'],
+      env: env ?? process.env,
+      detached: true,
+    });
     closeSync(fd);
+    const lifeline = this.child.stdio[3] as Duplex | null;
+    lifeline?.on('error', () => undefined);
     live.add(this.child);
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code) => {
         live.delete(this.child);
+        lifeline?.destroy(); // the watchdog sees the pipe close and ends itself
         this.exitCode = code;
         resolve(code);
       });
       this.child.once('error', () => {
         live.delete(this.child);
+        lifeline?.destroy();
         this.exitCode = -1;
         resolve(-1);
       });

@@ -1,15 +1,17 @@
-// kill -9 at random points while a child process writes and rotates: after every restart no acknowledged record
-// is lost, none is duplicated, every final-named file opens, and the chain verifies.
+// kill -9 at random points while a child process writes and rotates, and at injected points of recovery itself
+// (the journal replay and its compaction at open, a rotation's Parquet rename and manifest update, the journal
+// compaction after a rotation), also several times in a row: after every restart no acknowledged record is lost,
+// none is duplicated, every final-named file opens, and the chain verifies.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import winston from 'winston';
 import { ParquetAuditSink } from '../../../operator/audit/parquet-sink.ts';
 import { readAuditFile } from '../../../operator/audit/parquet-file.ts';
 import { verifyAuditDir } from '../../../operator/audit/verify.ts';
-import { listAuditFiles } from '../../fixtures/audit/audit-dir.ts';
+import { listAuditFiles, listTmpFiles } from '../../fixtures/audit/audit-dir.ts';
 import { readers } from '../../fixtures/audit/python.ts';
 import { usageRecord } from '../../fixtures/audit/usage-fixtures.ts';
 
@@ -35,12 +37,14 @@ function runWriter(
   dir: string,
   start: number,
   end: number,
-  mode: 'run' | 'close',
+  mode: 'run' | 'close' | 'open',
   killAfterMs?: number,
+  env: Record<string, string> = {},
 ): Promise<{ lastAcked: number; killed: boolean; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRITER, dir, String(start), String(end), mode], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     let out = '';
     let err = '';
@@ -103,7 +107,7 @@ describe('audit sink survives kill -9 during writing and rotation', function () 
       expect(run.killed, `run ${k} was killed`).to.equal(true);
       acked = Math.max(acked, run.lastAcked + 1);
       // What the kill left behind (for the summary): a half-written Parquet temp file, or rows only in the journal.
-      for (const f of await listTmp(dir)) if (f.endsWith('.parquet.tmp')) killedMidParquet++;
+      for (const f of await listTmpFiles(dir)) if (f.endsWith('.parquet.tmp')) killedMidParquet++;
       const journal = await readFile(path.join(dir, 'journal', 'journal.jsonl'), 'utf8').catch(() => '');
       if (journal.split('\n').filter((l) => l.startsWith('{"k"')).length > 0) killedWithPendingJournal++;
 
@@ -133,16 +137,110 @@ describe('audit sink survives kill -9 during writing and rotation', function () 
   });
 });
 
-async function listTmp(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const kind of ['kind=usage', 'kind=decision']) {
-    let days: string[] = [];
-    try {
-      days = await readdir(path.join(dir, kind));
-    } catch {
-      continue;
-    }
-    for (const d of days) for (const n of await readdir(path.join(dir, kind, d))) if (n.endsWith('.tmp')) out.push(n);
+/** One start of the writer: write records [acked, acked + count), or only open; optionally killed at `crashAt`. */
+interface Step {
+  mode: 'run' | 'open';
+  count?: number;
+  /** CRASH_AT of the writer (test/fixtures/audit/crash-writer.ts); the step must end by that kill. */
+  crashAt?: string;
+  /** maxRowsPerFile: large to keep rows in the journal only, small to rotate often. */
+  maxRows?: number;
+}
+
+const NO_ROTATION = 1_000_000;
+
+const SCENARIOS: { title: string; steps: Step[] }[] = [
+  {
+    // The loss of issue 16: recovery compacted the journal past rows that were in no final file, so the next
+    // recovery skipped them as "already in Parquet".
+    title: 'stop without close, then kill -9 right after two recoveries compacted the journal',
+    steps: [
+      { mode: 'run', count: 40, maxRows: NO_ROTATION },
+      { mode: 'open', crashAt: 'after:rename:journal.jsonl.tmp:1' },
+      { mode: 'run', count: 20, maxRows: NO_ROTATION },
+      { mode: 'open', crashAt: 'after:fsyncDir:journal:1' },
+      { mode: 'open' },
+    ],
+  },
+  {
+    title: 'kill -9 during the replay, before the compacted journal replaces the old one (three times in a row)',
+    steps: [
+      { mode: 'run', count: 30, maxRows: NO_ROTATION },
+      { mode: 'open', crashAt: 'before:writeFileDurable:journal.jsonl.tmp:1' },
+      { mode: 'open', crashAt: 'before:rename:journal.jsonl.tmp:1' },
+      { mode: 'open', crashAt: 'after:rename:journal.jsonl.tmp:1' },
+      { mode: 'run', count: 10, maxRows: NO_ROTATION },
+    ],
+  },
+  {
+    title:
+      'kill -9 during the first rotation after a recovery: before and after the Parquet rename, before the manifest',
+    steps: [
+      { mode: 'run', count: 24, maxRows: NO_ROTATION },
+      { mode: 'run', count: 100, maxRows: 13, crashAt: 'before:rename:.parquet.tmp:1' },
+      { mode: 'run', count: 100, maxRows: 13, crashAt: 'after:rename:.parquet.tmp:1' },
+      { mode: 'run', count: 100, maxRows: 13, crashAt: 'before:rename:.json.tmp:1' },
+      { mode: 'run', count: 8, maxRows: 13 },
+    ],
+  },
+  {
+    title: 'kill -9 during the journal compaction after a rotation: before the temp write, before and after its rename',
+    steps: [
+      { mode: 'run', count: 100, maxRows: 13, crashAt: 'before:writeFileDurable:journal.jsonl.tmp:2' },
+      { mode: 'run', count: 100, maxRows: 13, crashAt: 'before:rename:journal.jsonl.tmp:2' },
+      { mode: 'run', count: 100, maxRows: 13, crashAt: 'after:rename:journal.jsonl.tmp:3' },
+      { mode: 'open', crashAt: 'after:rename:journal.jsonl.tmp:1' },
+      { mode: 'run', count: 12, maxRows: 13 },
+    ],
+  },
+];
+
+describe('audit recovery survives kill -9 at every step of recovery itself', function () {
+  this.timeout(180_000);
+  const logger = winston.createLogger({ silent: true });
+
+  for (const sc of SCENARIOS) {
+    it(sc.title, async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'audit-recovery-'));
+      try {
+        let acked = 0;
+        for (const [i, step] of sc.steps.entries()) {
+          const env: Record<string, string> = { WRITER_MAX_ROWS: String(step.maxRows ?? 13) };
+          if (step.crashAt) env.CRASH_AT = step.crashAt;
+          const end = acked + (step.count ?? 0);
+          const run = await runWriter(dir, acked, end, step.mode, undefined, env);
+          expect(run.killed, `step ${i} (${step.crashAt ?? 'no crash'}) ended by the injected kill`).to.equal(
+            step.crashAt !== undefined,
+          );
+          acked = Math.max(acked, run.lastAcked + 1);
+        }
+        // What the steps left, as an auditor finds it before the operator starts again: every acknowledged row is
+        // in a final file or the journal, and verify counts the journal's rows as pending.
+        const before = await verifyAuditDir(dir);
+        expect(before.problems, 'verify before the last restart').to.deep.equal([]);
+        expect(before.rows.usage + before.journalRows.usage, 'acknowledged rows in files + journal').to.be.at.least(
+          acked,
+        );
+
+        const sink = await ParquetAuditSink.open(dir, { now: () => 0, tickMs: 0, logger, dedupRowsOnOpen: 1 });
+        await sink.close();
+        const ids = await listUsageIds(dir);
+        expect(new Set(ids).size, 'no duplicated record').to.equal(ids.length);
+        expect(ids.length, 'no acknowledged record lost').to.be.at.least(acked);
+        expect(ids, 'records 0..n-1 in order').to.deep.equal(ids.map((_, k) => idOf(k)));
+        const v = await verifyAuditDir(dir);
+        expect(v.problems).to.deep.equal([]);
+        expect(v.journalRows).to.deep.equal({ usage: 0, decision: 0 });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
   }
-  return out;
+});
+
+async function listUsageIds(dir: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const f of await listAuditFiles(dir))
+    if (f.kind === 'usage') ids.push(...(await readAuditFile(f.file)).rows.map((r) => String(r.record_id)));
+  return ids;
 }

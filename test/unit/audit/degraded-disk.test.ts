@@ -127,7 +127,16 @@ describe('audit sink on a disk that refuses writes', () => {
     const drop = rows.decision.find((r) => r.kind === 'audit_drop');
     expect(drop, 'an audit_drop decision row').to.not.equal(undefined);
     expect(JSON.parse(String(drop?.inputs_json)).dropped_record_ids).to.deep.equal(dropped);
-    expect((await verifyAuditDir(dir)).problems).to.deep.equal([]);
+    // The chain is whole, but the service's time is not: verify reports the dropped intervals 5 and 6 as one gap
+    // (7 was sent again), and says the sink recorded the drop.
+    const problems = (await verifyAuditDir(dir)).problems;
+    expect(problems.map((p) => [p.kind, p.service, p.seq])).to.deep.equal([
+      ['time_gap', 'ns-1/svc-1 (uid 00000000-0000-4000-8000-000000000001)', 6],
+    ]);
+    expect(problems[0]?.message).to.include('no row for 2023-01-01T00:05:00.000Z..2023-01-01T00:07:00.000Z (2.0 min)');
+    expect(problems[0]?.message).to.match(
+      /the sink recorded dropping 2 row\(s\) of this gap .*audit_drop, decision seq 1\)/,
+    );
     expect(sink.health()).to.deep.include({ ok: true, dropped: 3 }); // recovered, and the drops are never forgotten
   });
 });

@@ -64,11 +64,11 @@ describe('audit report', function () {
         1e-9,
       );
       expect(row.total_co2e_g).to.be.closeTo(
-        sum((r) => r.total_co2e_g),
+        sum((r) => r.total_co2e_g ?? NaN),
         1e-6,
       );
       expect(row.baseline_total_co2e_g).to.be.closeTo(
-        sum((r) => r.baseline_total_co2e_g),
+        sum((r) => r.baseline_total_co2e_g ?? NaN),
         1e-6,
       );
       expect(row.savings_co2e_g).to.be.closeTo(row.baseline_total_co2e_g - row.total_co2e_g, 1e-6);
@@ -144,7 +144,7 @@ describe('audit retention', function () {
 
   it('deletes days past retentionDays, leaves an anchor, and the kept chain still verifies', async () => {
     await writeDays(dir, 5, 2, { retentionDays: 2, rotateIntervalMs: 6 * HOUR }, HOUR);
-    const days = (await readdir(path.join(dir, 'kind=usage'))).sort();
+    const days = (await readdir(path.join(dir, 'stream=usage'))).sort();
     expect(days[0]! >= 'dt=2023-01-03').to.equal(true);
     expect(days[days.length - 1]).to.equal('dt=2023-01-05');
     const anchors = (await readFile(path.join(dir, 'retention.jsonl'), 'utf8'))
@@ -159,7 +159,7 @@ describe('audit retention', function () {
 
   it('deletes the oldest days beyond the size cap', async () => {
     await writeDays(dir, 4, 2, { maxTotalBytes: 1, rotateIntervalMs: 6 * HOUR }, HOUR); // everything but today and pending days is over the cap
-    const days = await readdir(path.join(dir, 'kind=usage'));
+    const days = await readdir(path.join(dir, 'stream=usage'));
     expect(days.length).to.be.lessThan(4);
     expect((await verifyAuditDir(dir)).problems).to.deep.equal([]);
   });

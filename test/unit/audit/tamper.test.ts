@@ -39,7 +39,7 @@ describe('audit verify catches tampering', function () {
   const day2 = 'dt=2023-01-02';
 
   async function usageFiles(day: string): Promise<string[]> {
-    return (await readdir(path.join(work, 'kind=usage', day))).filter((n) => n.endsWith('.parquet')).sort();
+    return (await readdir(path.join(work, 'stream=usage', day))).filter((n) => n.endsWith('.parquet')).sort();
   }
 
   async function problemKinds(): Promise<Set<ProblemKind>> {
@@ -81,12 +81,14 @@ describe('audit verify catches tampering', function () {
     const r = spawnSync(process.execPath, [path.join(ROOT, 'operator/cli.ts'), 'audit', 'verify', work], {
       encoding: 'utf8',
     });
-    expect(r.stdout).to.match(/^OK: \d+ files, 864 usage rows, 15 decision rows, 0 problems$/m);
+    expect(r.stdout).to.match(
+      /^OK: \d+ files, 864 usage rows, 15 decision rows, 3 services checked for time continuity, 0 rows pending in journal\/ \(0 usage, 0 decision\), 0 problems$/m,
+    );
     expect(r.status).to.equal(0);
   });
 
   it('catches an edited value', async () => {
-    const f = path.join(work, 'kind=usage', day1, (await usageFiles(day1))[5] as string);
+    const f = path.join(work, 'stream=usage', day1, (await usageFiles(day1))[5] as string);
     rewriteWithPyarrow(f, 'edit', 3);
     const kinds = await problemKinds();
     expect(kinds).to.include('edit');
@@ -95,7 +97,7 @@ describe('audit verify catches tampering', function () {
   });
 
   it('catches a deleted row', async () => {
-    const f = path.join(work, 'kind=usage', day1, (await usageFiles(day1))[7] as string);
+    const f = path.join(work, 'stream=usage', day1, (await usageFiles(day1))[7] as string);
     rewriteWithPyarrow(f, 'delete', 4);
     const v = await verifyAuditDir(work);
     const gap = v.problems.find((p) => p.kind === 'gap');
@@ -104,7 +106,7 @@ describe('audit verify catches tampering', function () {
   });
 
   it('catches a duplicated row', async () => {
-    const f = path.join(work, 'kind=usage', day2, (await usageFiles(day2))[2] as string);
+    const f = path.join(work, 'stream=usage', day2, (await usageFiles(day2))[2] as string);
     rewriteWithPyarrow(f, 'duplicate', 1);
     const v = await verifyAuditDir(work);
     expect(v.problems.filter((p) => p.kind === 'duplicate').length).to.be.at.least(1);
@@ -113,7 +115,7 @@ describe('audit verify catches tampering', function () {
 
   it('catches a removed file, with exit code 1 from the CLI', async () => {
     const name = (await usageFiles(day2))[10] as string;
-    await unlink(path.join(work, 'kind=usage', day2, name));
+    await unlink(path.join(work, 'stream=usage', day2, name));
     const kinds = await problemKinds();
     expect(kinds).to.include('missing_file');
     expect(kinds).to.include('gap');
@@ -121,13 +123,13 @@ describe('audit verify catches tampering', function () {
       encoding: 'utf8',
     });
     expect(r.status).to.equal(1);
-    expect(r.stdout).to.include(`MISSING_FILE\tusage\tkind=usage/${day2}/${name}`);
+    expect(r.stdout).to.include(`MISSING_FILE\tusage\tstream=usage/${day2}/${name}`);
   });
 
   it('catches the newest file removed together with its manifest entry (the journal checkpoint remembers)', async () => {
     const files = await usageFiles(day2);
     const newest = files[files.length - 1] as string;
-    await unlink(path.join(work, 'kind=usage', day2, newest));
+    await unlink(path.join(work, 'stream=usage', day2, newest));
     const mf = path.join(work, 'manifests', `${day2}.json`);
     const manifest = JSON.parse(await readFile(mf, 'utf8')) as { files: { path: string }[] };
     manifest.files = manifest.files.filter((f) => !f.path.endsWith(newest));
@@ -138,8 +140,8 @@ describe('audit verify catches tampering', function () {
   });
 
   it('catches a file swapped between days', async () => {
-    const a = path.join(work, 'kind=usage', day1, (await usageFiles(day1))[3] as string);
-    const b = path.join(work, 'kind=usage', day2, (await usageFiles(day2))[3] as string);
+    const a = path.join(work, 'stream=usage', day1, (await usageFiles(day1))[3] as string);
+    const b = path.join(work, 'stream=usage', day2, (await usageFiles(day2))[3] as string);
     await rename(a, a + '.x');
     await rename(b, a);
     await rename(a + '.x', b);

@@ -23,8 +23,8 @@ describe('audit usage accounting (computeUsageRecord)', () => {
     expect(r.energy_method).to.equal('estimated');
     expect(r.gpu_hours).to.be.closeTo(2 / 60, 1e-15);
     expect(r.embodied_co2e_g).to.be.closeTo(1, 1e-12);
-    expect(r.operational_co2e_g).to.be.closeTo(0.01 * r.ci_g_per_kwh, 1e-12);
-    expect(r.sci_g_per_1k_inferences).to.be.closeTo(((r.operational_co2e_g + 1) / 600) * 1000, 1e-9);
+    expect(r.operational_co2e_g).to.be.closeTo(0.01 * (r.ci_g_per_kwh ?? NaN), 1e-12);
+    expect(r.sci_g_per_1k_inferences).to.be.closeTo((((r.operational_co2e_g ?? NaN) + 1) / 600) * 1000, 1e-9);
   });
 
   it('uses measured energy and names its source when given', () => {
