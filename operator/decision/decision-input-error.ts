@@ -66,6 +66,8 @@ export function validateDecisionInput(input: DecisionInput): void {
   if (!input.demand) throw new DecisionInputError('demand', 'missing');
   finite(input.demand.currentRps, 'demand.currentRps', 0);
   if (input.demand.predictedRps !== undefined) finite(input.demand.predictedRps, 'demand.predictedRps', 0);
+  if (input.demand.overForecastShare !== undefined)
+    finite(input.demand.overForecastShare, 'demand.overForecastShare', 0, 1);
   const st = input.state;
   if (!st || !st.budget) throw new DecisionInputError('state.budget', 'missing');
   finite(st.budget.windowStartMs, 'state.budget.windowStartMs');

@@ -15,8 +15,8 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 
-/** How far back the outlook ever looks: a week and a day of per-interval points (ADR 0102). Older points are
- *  ignored, so a caller may drop them. */
+/** How far back the outlook ever looks: a week and a day of per-interval points (ADR 0102): the weekly rule and
+ *  the measurement of its error over the last day (overForecastShare). Older points are ignored. */
 export const DEMAND_HISTORY_MS = WEEK_MS + DAY_MS;
 
 export type DemandBasis = 'week' | 'day' | 'current' | 'none';
@@ -113,8 +113,8 @@ export function expectedRequests(
   intervalMs: number,
 ): number {
   if (!(toMs > fromMs)) return 0;
-  const headEnd = Math.min(firstEndMs, toMs);
-  let sum = Math.max(0, headEnd - fromMs) * predictedRps;
+  const headEnd = Math.max(fromMs, Math.min(firstEndMs, toMs));
+  let sum = (headEnd - fromMs) * predictedRps;
   let covered = headEnd;
   for (const p of forecast ?? []) {
     const a = Math.max(p.timeMs, covered);
@@ -125,4 +125,35 @@ export function expectedRequests(
   }
   if (toMs > covered) sum += (toMs - covered) * predictedRps;
   return sum / 1000;
+}
+
+/**
+ * How much the outlook's rule over-forecast the last day, measured on the history: the requests it would have
+ * predicted 24 h ago for the 24 h up to the latest point (same lag, scaled to the level it saw then), against those
+ * measured, as a share of the prediction; 0 when it under-forecast (more demand never overruns a budget). 1 when
+ * the history is too short to measure it (the policy then counts no future demand). The budget counts the rest of
+ * the window's forecast at (1 − this) of its value (ADR 0103).
+ */
+export function overForecastShare(history: readonly DemandPoint[], intervalMs: number, basis: DemandBasis): number {
+  const lag = basis === 'week' ? WEEK_MS : basis === 'day' ? DAY_MS : undefined;
+  const last = history[history.length - 1];
+  if (lag === undefined || !last) return 1;
+  const span = pointSpanMs(intervalMs);
+  const end = last.timeMs + intervalMs;
+  const from = end - DAY_MS;
+  const level = rateAt(history, from - intervalMs, span);
+  const ref = rateAt(history, from - intervalMs - lag, span);
+  if (level === undefined || ref === undefined) return 1;
+  const scale = ref > 0 ? level / ref : 1;
+  let predicted = 0;
+  let measured = 0;
+  for (let t = from; t < end; t += intervalMs) {
+    const h = rateAt(history, t - lag, span);
+    const m = rateAt(history, t, span);
+    if (h === undefined || m === undefined) return 1;
+    predicted += h * scale;
+    measured += m;
+  }
+  if (!(predicted > 0)) return measured > 0 ? 0 : 1;
+  return Math.min(1, Math.max(0, (predicted - measured) / predicted));
 }

@@ -5,8 +5,10 @@
 //
 //   engineStep(books, obs) → { decision, books, input, budgetUsed, budgetLive, demand, replanned }
 //
-// 1. Book: the requests served from books.bookedUntilMs to obs.now, at the measured rates of obs.demand.history,
-//    count against the variant of the standing plan (what was decided to serve) in the window windowStartFor(now).
+// 1. Book: the requests served from books.bookedUntilMs to obs.now (up to the end of the last measured interval),
+//    at the measured rates of obs.demand.history, count against the variant of the standing plan (what was decided
+//    to serve) in the window windowStartFor(now). The point of an interval that just ended must be in the history
+//    at the first pass of the next interval (it is booked against the plan that served it).
 // 2. Plan once per decision interval (boundaries at multiples of policy.intervalMs since the epoch): a pass inside
 //    an interval whose plan stands, under the same ServicePolicy, returns that plan unchanged (replanned = false),
 //    so extra passes (Deployment status changes, pod events, restarts) can never swap, revert or re-swap.
@@ -17,9 +19,10 @@
 // The books are plain JSON (numbers, strings, booleans, null): persist them as they are and a restart restores the
 // engine exactly. Interfaces below; docs/policy.md ("The engine") has the same contract in prose.
 import { bookRequests, budgetUsed, emptyBudget, windowEndFor } from './budget-books.ts';
+import { windowStartFor } from './budget-window.ts';
 import { decide } from './decide.ts';
 import { DecisionInputError } from './decision-input-error.ts';
-import { demandOutlook, expectedRequests, type DemandOutlook } from './demand-forecast.ts';
+import { demandOutlook, expectedRequests, overForecastShare, type DemandOutlook } from './demand-forecast.ts';
 import type {
   BudgetState,
   Decision,
@@ -78,7 +81,8 @@ export interface EngineObservation {
    *  (ascending, at least the last 24 h for the fallback forecast); whether the forecast was built from history. */
   carbon: { nowGPerKWh?: number; forecast?: IntensityPoint[]; history: IntensityPoint[]; forecastIsFallback?: boolean };
   /** Measured mean request rates, one point per decision interval (timeMs = the interval's start), ascending, up
-   *  to now; DEMAND_HISTORY_MS (8 days) of them is all the outlook uses (ADR 0102). */
+   *  to now: the interval that just ended included from the first pass of the next. DEMAND_HISTORY_MS (8 days and an
+   *  interval) of them is all the outlook uses (ADR 0102). */
   demand: { history: DemandPoint[] };
 }
 
@@ -143,16 +147,21 @@ export function engineStep(books: EngineBooks, obs: EngineObservation): EngineSt
   const full = service.variants[0]!;
   const history = obs.demand.history;
 
-  // 1. Book what was served since the last pass, against the standing plan's variant.
-  const from = books.bookedUntilMs ?? now;
+  // 1. Book what was served since the last pass, against the standing plan's variant: only up to the end of the
+  //    last measured interval, so the books do not depend on when or how often passes happen.
+  const last = history[history.length - 1];
+  const measuredUntil = Math.min(now, last ? last.timeMs + iv : now);
+  const from = books.bookedUntilMs ?? measuredUntil;
+  const bookedUntilMs = Math.max(from, measuredUntil);
   const degraded = books.plan !== undefined && books.plan.variant !== full.name;
-  const budget = bookRequests(books.budget, window, history, Math.min(from, now), now, degraded);
-  const bookedUntilMs = Math.max(from, now);
+  let budget = bookRequests(books.budget, window, history, from, bookedUntilMs, degraded);
+  // A new window starts empty even before its first interval is measured (what is unbooked of the old one closed).
+  if (windowStartFor(now, window) !== budget.windowStartMs) budget = emptyBudget(now, window);
 
   // 2. The demand outlook and the input, assembled the same way on every pass.
   const start = intervalStartFor(now, iv);
   const windowEnd = windowEndFor(budget.windowStartMs, window);
-  const outlook = demandOutlook(history, start, iv, windowEnd);
+  const outlook = demandOutlook(history, start, iv, Math.max(windowEnd, start + 86_400_000));
   const input = assembleInput(obs, budget, books.lastChangeMs, outlook);
   const fraction = service.tier === 'eco' ? (service.slo.degradationBudget?.fraction ?? 0) : 0;
   const rest = expectedRequests(outlook.predictedRps, outlook.forecast, now, start + iv, windowEnd, iv);
@@ -216,7 +225,12 @@ function assembleInput(
     pue: s.pue,
     embodiedGPerGpuHour: s.embodiedGPerGpuHour,
     policy: s.policy,
-    demand: { currentRps: outlook.currentRps, predictedRps: outlook.predictedRps, forecast: outlook.forecast },
+    demand: {
+      currentRps: outlook.currentRps,
+      predictedRps: outlook.predictedRps,
+      forecast: outlook.forecast,
+      overForecastShare: overForecastShare(obs.demand.history, s.policy.intervalMs, outlook.basis),
+    },
     state,
     clusterGpuHeadroom: obs.observed.clusterGpuHeadroom,
   };

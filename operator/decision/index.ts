@@ -3,7 +3,9 @@
 export { engineStep, newBooks, intervalStartFor, policyKey } from './engine.ts';
 export type { ServicePolicy, StandingPlan, EngineBooks, EngineObservation, EngineStep, BudgetLive } from './engine.ts';
 export { budgetUsed, bookRequests, requestsServed, emptyBudget, windowEndFor } from './budget-books.ts';
-export { demandOutlook, expectedRequests, rateAt, DEMAND_HISTORY_MS } from './demand-forecast.ts';
+export { demandOutlook, expectedRequests, overForecastShare, rateAt, DEMAND_HISTORY_MS } from './demand-forecast.ts';
+export { planBudget, BUDGET_UNITS } from './budget-plan.ts';
+export type { PlanSlot, BudgetPlan } from './budget-plan.ts';
 export type { DemandOutlook, DemandBasis } from './demand-forecast.ts';
 export { decide, DEFAULT_HEADROOM, DEFAULT_BUDGET_DEMAND_SAFETY } from './decide.ts';
 export { budgetWindowMs, windowStartFor } from './budget-window.ts';
@@ -20,5 +22,5 @@ export {
   MS_PER_HOUR,
 } from './energy-model.ts';
 export { utilisationCap, p95LatencyMs, sloCapacityRps, replicasNeeded } from './latency-model.ts';
-export { buildFallbackForecast, valueAt, DAY_MS } from './fallback-forecast.ts';
+export { buildFallbackForecast, valueAt, DAY_MS, CARBON_HISTORY_MS } from './fallback-forecast.ts';
 export type * from './types.ts';

@@ -8,6 +8,9 @@
 // safe side for an SLO.
 import type { VariantProfile } from './types.ts';
 
+/** Capacity planned above the demand when the policy names none: 10%. */
+export const DEFAULT_HEADROOM = 0.1;
+
 /** Largest utilisation at which the variant's p95 stays within `sloMs`; 0 when even an idle replica misses it. */
 export function utilisationCap(v: VariantProfile, sloMs: number): number {
   if (!(sloMs > 0) || v.latencyP95Ms >= sloMs) return 0;

@@ -64,6 +64,9 @@ export interface DemandSignal {
   /** Optional longer prediction (the rest of the budget window), ascending in time; without it the policy assumes a
    *  flat rate. */
   forecast?: DemandPoint[];
+  /** How much that prediction over-forecast the last day, measured (0..1; demand-forecast.ts overForecastShare):
+   *  the budget counts the rest of the window's forecast at (1 − this). Without it: policy.budgetDemandSafety. */
+  overForecastShare?: number;
 }
 
 export interface PolicyKnobs {
@@ -78,7 +81,8 @@ export interface PolicyKnobs {
   intervalMs: number;
   /** Extra capacity planned above the predicted demand, fraction (0.1 = size for 110% of the prediction). */
   headroom?: number;
-  /** Share of the forecast remaining demand the budget counts on (guards against overrun when demand falls). */
+  /** Share of the forecast remaining demand the budget counts on (guards against overrun when demand falls). Set, it
+   *  overrides the measured one (1 − demand.overForecastShare); neither: 0.8. */
   budgetDemandSafety?: number;
   /** What eco runs without a carbon signal; default the full variant. */
   fallbackVariant?: string;

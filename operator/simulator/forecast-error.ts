@@ -1,5 +1,5 @@
 // How good is a forecast on a trace: mean absolute error over leads 1..H steps, gCO2eq/kWh.
-import { buildFallbackForecast } from '../decision/fallback-forecast.ts';
+import { buildFallbackForecast, CARBON_HISTORY_MS } from '../decision/fallback-forecast.ts';
 import type { IntensityPoint } from '../decision/types.ts';
 
 export interface ForecastError {
@@ -23,7 +23,7 @@ export function fallbackForecastError(
   const dayBack = Math.round(86_400_000 / stepMs) + 1;
   for (let t = dayBack; t + 1 < points.length; t += everySteps) {
     const now = points[t]!;
-    const history = points.slice(Math.max(0, t - 2 * dayBack), t);
+    const history = points.slice(Math.max(0, t - Math.round(CARBON_HISTORY_MS / stepMs)), t);
     const fc = buildFallbackForecast(history, now.timeMs, now.valueGPerKWh, horizonSteps * stepMs, stepMs);
     for (let k = 0; k < fc.length && t + 1 + k < points.length; k++) {
       const actual = points[t + 1 + k]!.valueGPerKWh;

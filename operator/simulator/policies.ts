@@ -5,6 +5,7 @@
 //   threshold    — (c) carbon-aware-keda-operator style: intensity bands cap replicas; the top band also runs the
 //                  smaller variant (running budget guard, same dwell), so it has the same levers we have.
 import { DEMAND_HISTORY_MS } from '../decision/demand-forecast.ts';
+import { CARBON_HISTORY_MS } from '../decision/fallback-forecast.ts';
 import { engineStep, newBooks, type EngineBooks, type ServicePolicy } from '../decision/engine.ts';
 import { replicasNeeded } from '../decision/latency-model.ts';
 import type { DemandPoint, IntensityPoint } from '../decision/types.ts';
@@ -77,6 +78,7 @@ export function runCarbonscale(spec: ServiceSpec, p: Prepared, opts: Carbonscale
   const useFc = opts.useForecast !== false && p.forecastPoints !== undefined;
   const day = p.stepsPerDay;
   const keep = Math.ceil(DEMAND_HISTORY_MS / inp.stepMs) + 1;
+  const carbonKeep = Math.round(CARBON_HISTORY_MS / inp.stepMs);
   let books: EngineBooks = newBooks(inp.timesMs[0] ?? 0, service);
   for (let t = 0; t < inp.timesMs.length; t++) {
     const now = inp.timesMs[t]!;
@@ -92,7 +94,7 @@ export function runCarbonscale(spec: ServiceSpec, p: Prepared, opts: Carbonscale
       },
       carbon: {
         nowGPerKWh: inp.intensity[t]!,
-        history: p.points.slice(Math.max(0, t - 2 * day), t),
+        history: p.points.slice(Math.max(0, t - carbonKeep), t),
         ...(useFc ? { forecast: p.forecastPoints!.slice(t + 1, t + 1 + day) } : {}),
       },
       demand: { history: p.demandHistory.slice(Math.max(0, end - keep), end) },

@@ -3,6 +3,11 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import {
   decide,
+  engineStep,
+  newBooks,
+  type EngineBooks,
+  type EngineObservation,
+  type ServicePolicy,
   replicasNeeded,
   sloCapacityRps,
   type DecisionInput,
@@ -107,14 +112,14 @@ describe('decide() invariants (property-based)', () => {
     );
   });
 
-  it('in the window’s last interval, degrades only if the budget still holds after it', () => {
+  it('in the window’s last interval, degrades only if the budget still holds after it at the expected demand', () => {
     fc.assert(
       fc.property(arbInput, ({ input }) => {
         const now = T0 + 23 * HOUR;
         input.carbon.forecast = [];
         const d = decide({ ...input, tier: 'eco' }, now);
         if (d.degraded) {
-          const w0 = planOf(input) * 3600;
+          const w0 = (input.demand.predictedRps ?? input.demand.currentRps) * 3600;
           const b = input.state.budget;
           const f = input.slo.degradationBudget!.fraction;
           expect(b.servedDegraded + w0).to.be.at.most(f * (b.servedTotal + w0) + 1e-6);
@@ -217,6 +222,97 @@ describe('decide() invariants (property-based)', () => {
         },
       ),
       { numRuns: 40 },
+    );
+  });
+
+  it('over any sequence of engine passes with unchanged inputs, at most one swap is written per interval, and extra passes never change a plan', () => {
+    // A controller's life: one pass at each interval's start with the applied plan observed, plus any number of
+    // extra passes inside the interval (Deployment status changes, pod events) observing either the applied plan
+    // or the variant still being served (the lagging one). The plans must be those of the one-pass-per-interval
+    // run, and within an interval the variant written changes at most once (at its first pass).
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 50, max: 700, noNaN: true }), { minLength: 24, maxLength: 24 }),
+        fc.array(fc.double({ min: 0.2, max: 4, noNaN: true }), { minLength: 24, maxLength: 24 }),
+        fc.array(
+          fc.array(fc.tuple(fc.double({ min: 1, max: 3_599_000, noNaN: true }), fc.boolean()), { maxLength: 4 }),
+          {
+            minLength: 12,
+            maxLength: 12,
+          },
+        ),
+        fc.integer({ min: 0, max: 12 }),
+        (carbon, demandRps, extras, startHour) => {
+          const b = baseInput();
+          const service: ServicePolicy = {
+            variants: b.variants,
+            tier: 'eco',
+            replicas: b.replicas,
+            slo: b.slo,
+            pue: b.pue,
+            embodiedGPerGpuHour: b.embodiedGPerGpuHour,
+            policy: { ...b.policy, minDwellMs: HOUR },
+          };
+          const start = T0 + startHour * HOUR;
+          const at = (t: number) => ((Math.floor((t - start) / HOUR) % 24) + 24) % 24;
+          const I = (t: number) => carbon[at(t)]!;
+          const R = (t: number) => demandRps[at(t)]!;
+          const obs = (now: number, observed: EngineObservation['observed']): EngineObservation => {
+            const hour = Math.floor(now / HOUR) * HOUR;
+            return {
+              now,
+              service,
+              observed,
+              carbon: {
+                nowGPerKWh: I(hour),
+                history: Array.from({ length: 48 }, (_, k) => ({
+                  timeMs: hour - (48 - k) * HOUR,
+                  valueGPerKWh: I(hour - (48 - k) * HOUR),
+                })),
+              },
+              demand: {
+                history: Array.from({ length: 8 * 24 + 1 }, (_, k) => ({
+                  timeMs: hour - (8 * 24 + 1 - k) * HOUR,
+                  rps: R(hour - (8 * 24 + 1 - k) * HOUR),
+                })),
+              },
+            };
+          };
+          const applied = (bk: EngineBooks) =>
+            bk.plan ? { variant: bk.plan.variant, replicas: bk.plan.replicas } : {};
+          // The clean run: one pass per interval.
+          let clean = newBooks(start, service);
+          const plans: string[] = [];
+          for (let h = 0; h < 12; h++) {
+            const s = engineStep(clean, obs(start + h * HOUR, { ...applied(clean), clusterGpuHeadroom: 1e4 }));
+            clean = s.books;
+            plans.push(`${s.decision.variant}/${s.decision.replicas}`);
+          }
+          // The busy run.
+          let books = newBooks(start, service);
+          let served: string | undefined;
+          for (let h = 0; h < 12; h++) {
+            const t0 = start + h * HOUR;
+            const before = books.plan?.variant;
+            const first = engineStep(books, obs(t0, { ...applied(books), clusterGpuHeadroom: 1e4 }));
+            books = first.books;
+            expect(`${first.decision.variant}/${first.decision.replicas}`).to.equal(plans[h]);
+            let writes = before !== undefined && first.decision.variant !== before ? 1 : 0;
+            let written = first.decision.variant;
+            for (const [dt, lagging] of [...extras[h]!].sort((x, y) => x[0] - y[0])) {
+              const observed = lagging && served !== undefined ? { variant: served } : applied(books);
+              const s = engineStep(books, obs(t0 + dt, { ...observed, clusterGpuHeadroom: 1e4 }));
+              books = s.books;
+              expect(s.replanned).to.equal(false);
+              if (s.decision.variant !== written) writes++;
+              written = s.decision.variant;
+            }
+            expect(writes).to.be.at.most(1);
+            served = before ?? first.decision.variant;
+          }
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 });

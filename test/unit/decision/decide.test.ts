@@ -49,7 +49,9 @@ describe('decide(): eco', () => {
     expect(d.variant).to.equal('small-7b');
     expect(d.degraded).to.equal(true);
     expect(d.flags.relaxedLatency).to.equal(true);
-    expect(d.reason).to.match(/grid at 500 gCO2\/kWh, in the dirtiest 4% of the next 24 h/);
+    expect(d.reason).to.match(/grid at 500 gCO2\/kWh \(eco\)/);
+    // What is ranked is said: the saving per degraded request, over the hours left in the window.
+    expect(d.reason).to.match(/saving per degraded request ranks 1st of the 24 hours left in today's window/);
     expect(d.reason).to.match(/switched full-13b → small-7b/);
     expect(d.expectedEmissionsGPerHour).to.be.greaterThan(0);
   });
@@ -80,7 +82,9 @@ describe('decide(): eco', () => {
     const late = at(T0 + 16 * HOUR);
     expect(late.variant).to.equal('full-13b');
     expect(late.reason).to.match(/grid at 900 gCO2\/kWh/);
-    expect(late.reason).to.match(/the budget left in this window is kept for hours ahead that save as much or more/);
+    expect(late.reason).to.match(
+      /the budget left in this window is planned for 1[78]:00–1[89]:00 UTC, which save at least as much per request/,
+    );
     const last = at(T0 + 21.5 * HOUR);
     expect(last.variant).to.equal('full-13b');
     expect(last.reason).to.match(

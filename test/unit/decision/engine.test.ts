@@ -27,9 +27,10 @@ function service(over: Partial<ServicePolicy> = {}): ServicePolicy {
   };
 }
 
-/** Hourly demand history ending just before `now` at a constant rate (8 days: the weekly rule applies). */
+/** Hourly demand history ending just before `now` at a constant rate (8 days and an hour: the weekly rule applies
+ *  and its error over the last day can be measured). */
 function flatDemand(now: number, rps: number, days = 8): { timeMs: number; rps: number }[] {
-  const n = days * 24;
+  const n = days * 24 + 1;
   return Array.from({ length: n }, (_, i) => ({ timeMs: now - (n - i) * HOUR, rps }));
 }
 

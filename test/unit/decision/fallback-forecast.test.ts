@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { buildFallbackForecast } from '../../../operator/decision/index.ts';
 import { DAY, HOUR, series, T0 } from './fixtures.ts';
 
-describe('fallback forecast (same hour yesterday, shifted by today’s level)', () => {
+describe('fallback forecast (the recent days’ profile, shifted by today’s level)', () => {
   const daily = (i: number) => 300 + 100 * Math.sin((2 * Math.PI * i) / 24);
 
   it('reproduces a repeating day exactly', () => {
@@ -16,15 +16,26 @@ describe('fallback forecast (same hour yesterday, shifted by today’s level)', 
     });
   });
 
-  it('carries today’s offset from yesterday, fading with lead time', () => {
+  it('carries today’s offset from the profile, fading with lead time (τ = 24 h)', () => {
     const history = series(T0, 48, daily);
     const now = T0 + 48 * HOUR;
     const fc = buildFallbackForecast(history, now, daily(48) + 60, DAY, HOUR);
-    const off = fc.map((p, k) => p.valueGPerKWh - daily(49 + k));
-    expect(off[0]).to.be.closeTo(60 * Math.exp(-1 / 6), 1e-9);
-    // Up to 23 h ahead; at 24 h "yesterday" is now itself, offset included.
-    for (let k = 1; k < 23; k++) expect(off[k]!).to.be.below(off[k - 1]!);
-    expect(off[23]).to.be.closeTo(60 + 60 * Math.exp(-4), 1e-9);
+    fc.forEach((p, k) => expect(p.valueGPerKWh - daily(49 + k)).to.be.closeTo(60 * Math.exp(-(k + 1) / 24), 1e-9));
+  });
+
+  it('averages the same hour over up to 7 days, so one odd day moves the profile by a seventh', () => {
+    // 8 days of the same shape; the day before yesterday 70 gCO2eq/kWh higher all day.
+    const odd = (i: number) => daily(i) + (Math.floor(i / 24) === 5 ? 70 : 0);
+    const history = series(T0, 8 * 24, odd);
+    const now = T0 + 8 * DAY;
+    // Now on the shape: the profile at now is daily(now) + 10, so the offset is −10 and fades.
+    const fc = buildFallbackForecast(history, now, daily(0), DAY, HOUR);
+    fc.forEach((p, k) => {
+      const lead = k + 1;
+      // The odd day is one of the 7 measured days back from t; at 24 h ahead one of only 6 (a day back is now).
+      const profile = daily(lead) + (lead === 24 ? 70 / 6 : 70 / 7);
+      expect(p.valueGPerKWh).to.be.closeTo(profile - 10 * Math.exp(-lead / 24), 1e-9);
+    });
   });
 
   it('falls back to persistence without a day of history, and repeats itself beyond 24 h', () => {
