@@ -212,8 +212,11 @@ export function serviceTables(report: Report): string {
     dailyRows,
     totalsRow(COLUMNS, report.rows, 2),
   );
-  const folded =
-    dailyRows.length > OPEN_DAILY_ROWS
+  // One day only: the daily table would repeat the period table row for row.
+  const oneDay = new Set(report.rows.map((r) => r.day)).size <= 1;
+  const folded = oneDay
+    ? ''
+    : dailyRows.length > OPEN_DAILY_ROWS
       ? `<details><summary>By day and service: ${dailyRows.length} rows</summary>${daily}</details>`
       : daily;
   return (

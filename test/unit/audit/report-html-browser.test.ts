@@ -103,7 +103,8 @@ describe('audit report --html in headless Chromium', function () {
   before(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'report-html-'));
     const launched = chromium.launch({ executablePath: chromiumPath(), headless: true });
-    await writeTrail(path.join(tmp, 'clean'), { intervals: 60, intervalMs: 60_000 });
+    // An hour across midnight: one point per minute, and two days in the daily table.
+    await writeTrail(path.join(tmp, 'clean'), { intervals: 60, intervalMs: 60_000, startIndex: 23 * 60 + 30 });
     await writeTrail(path.join(tmp, 'gapped'), { intervals: 30, intervalMs: 60_000, maxRowsPerFile: 40 });
     await removeSecondUsageFile(path.join(tmp, 'gapped'));
     await writeTrail(path.join(tmp, 'pending'), { intervals: 30, intervalMs: 60_000, close: false });
@@ -134,7 +135,7 @@ describe('audit report --html in headless Chromium', function () {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  describe('one hour of 1-minute intervals, a clean trail', () => {
+  describe('one hour of 1-minute intervals across midnight, a clean trail', () => {
     let dir: string;
     let html: string;
     let r: Rendered;
@@ -153,7 +154,7 @@ describe('audit report --html in headless Chromium', function () {
       expect(r.errors).to.deep.equal([]);
       expect(r.requests).to.deep.equal([pathToFileURL(html).href]);
       expect(await r.page.title()).to.match(
-        /carbonscale audit report, 2023-01-01 00:00 UTC to 2023-01-01 01:00 UTC \(verified\)/,
+        /carbonscale audit report, 2023-01-01 23:30 UTC to 2023-01-02 00:30 UTC \(verified\)/,
       );
       expect(await r.page.locator('[role=alert]').count()).to.equal(0);
       await screenshot(r.page, 'one-hour-clean');

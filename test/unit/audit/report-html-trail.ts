@@ -13,6 +13,8 @@ export const SERVICES = 4;
 export interface TrailOptions {
   intervals: number;
   intervalMs: number;
+  /** Index of the first interval from 2023-01-01 00:00 UTC (default 0). */
+  startIndex?: number;
   /** Close the sink (everything in Parquet); false leaves the last rows pending in journal/ (rotated at 2/3). */
   close?: boolean;
   /** Smaller Parquet files, so that removing one leaves a gap. */
@@ -21,8 +23,8 @@ export interface TrailOptions {
 
 const silent = winston.createLogger({ silent: true });
 
-function inputFor(svc: number, i: number, n: number, intervalMs: number): UsageInput {
-  const base = usageInput(svc, i, intervalMs);
+function inputFor(svc: number, i: number, n: number, intervalMs: number, first: number): UsageInput {
+  const base = usageInput(svc, first + i, intervalMs);
   const eco = base.tier === 'eco';
   const small = eco && i >= n / 3 && i < (2 * n) / 3;
   const over: Partial<UsageInput> = {
@@ -56,7 +58,9 @@ export async function writeTrail(dir: string, opts: TrailOptions): Promise<Usage
   const written: UsageRecord[] = [];
   const n = opts.intervals;
   for (let i = 0; i < n; i++) {
-    const recs = Array.from({ length: SERVICES }, (_, s) => computeUsageRecord(inputFor(s, i, n, opts.intervalMs)));
+    const recs = Array.from({ length: SERVICES }, (_, s) =>
+      computeUsageRecord(inputFor(s, i, n, opts.intervalMs, opts.startIndex ?? 0)),
+    );
     now = (recs[0] as UsageRecord).interval_end + 1000;
     await Promise.all(recs.map((r) => sink.writeUsage(r)));
     written.push(...recs);
