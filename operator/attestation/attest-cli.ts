@@ -7,7 +7,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { verifyAuditDir, type VerifyResult } from '../audit/verify.ts';
-import { parsePricingPlan, type PricingPlan } from '../billing/pricing-plan.ts';
+import { parsePricingPlan, PricingPlanError, type PricingPlan } from '../billing/pricing-plan.ts';
 import { attestPeriod, type AttestResult } from './attest.ts';
 import {
   addToKeyring,
@@ -173,21 +173,42 @@ export async function loadKeyring(arg: string | undefined, dir: string): Promise
   return { ring };
 }
 
-/** Runs the attestation checks for `audit verify --attestations`; prints problems and a summary line. */
-export async function verifyAttestationsCommand(
-  dir: string,
-  keyringArg: string | undefined,
-  json: boolean,
-): Promise<AttestationVerifyResult> {
+export type AttestationCheck = AttestationVerifyResult & { keyids: string[] };
+
+/**
+ * Runs the attestation checks for `audit verify --attestations` (warnings to stderr). No envelope at all is a
+ * failure: whoever asks to check attestations must not be told OK when they were deleted.
+ */
+export async function verifyAttestationsPart(dir: string, keyringArg: string | undefined): Promise<AttestationCheck> {
   const { ring, warning } = await loadKeyring(keyringArg, dir);
   if (warning) console.error(warning);
   const r = await verifyAttestations(dir, ring);
-  if (json) return r;
+  return { ...r, ok: r.ok && r.envelopes > 0, keyids: ring.keys.map((k) => k.keyid) };
+}
+
+/** Prints the attestation problems and a summary line (after `audit verify`'s own lines). */
+export function printAttestations(r: AttestationCheck): void {
   for (const p of r.problems) console.log(`${p.kind.toUpperCase()}\t${p.envelope}\t${p.message}`);
-  console.log(
-    `${r.ok ? 'OK' : 'FAILED'}: ${r.envelopes} attestations, ${r.verified} verified (keyring: ${ring.keys.map((k) => k.keyid.slice(0, 16)).join(', ')}), ${r.problems.length} problems`,
-  );
   if (r.envelopes === 0)
-    console.log('note: no attestations found under attestations/ (run `carbonscale audit attest`)');
-  return r;
+    console.log('NO_ATTESTATIONS\tattestations/\tnone found (run `carbonscale audit attest` first)');
+  const ids = r.keyids.map((k) => k.slice(0, 16)).join(', ');
+  console.log(
+    `${r.ok ? 'OK' : 'FAILED'}: ${r.envelopes} attestations, ${r.verified} verified (keyring: ${ids}), ${r.problems.length} problems`,
+  );
+}
+
+/** Options `audit verify` adds for attestations. */
+export const VERIFY_ATTESTATION_OPTIONS = {
+  attestations: { type: 'boolean' },
+  keyring: { type: 'string' },
+} as const;
+
+export const ATTEST_USAGE = `  carbonscale audit verify DIR --attestations [--keyring KEYRING.json|KEY.pub.pem|DIR]
+  carbonscale audit attest DIR --key KEY.pem [--period day|month]... [--from DAY] [--to DAY] [--pricing PLAN.yaml]
+                               [--slo UID=MS]... [--force] [--allow-unverified]
+  carbonscale audit report DIR ... --pricing PLAN.yaml [--statements-csv FILE]   (tenant statements)`;
+
+/** Bad input to the attestation and pricing options: exit 2 with the message, as other usage errors. */
+export function isAttestInputError(err: unknown): boolean {
+  return err instanceof AttestUsageError || err instanceof KeyError || err instanceof PricingPlanError;
 }

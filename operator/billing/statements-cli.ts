@@ -1,0 +1,43 @@
+// `carbonscale audit report DIR --pricing PLAN [--statements-csv FILE]`: the tenant statements after the report
+// (operator/audit/audit-cli.ts calls reportTenantStatements): a table on stdout, a CSV, and a section in the
+// HTML page when --html was given.
+import { readFile, writeFile } from 'node:fs/promises';
+import { parsePricingPlan } from './pricing-plan.ts';
+import {
+  buildTenantStatements,
+  renderTenantStatementsHtml,
+  statementsCsv,
+  statementsTable,
+  type StatementsOptions,
+} from './statements-report.ts';
+
+export const REPORT_PRICING_OPTIONS = {
+  pricing: { type: 'string' },
+  'statements-csv': { type: 'string' },
+} as const;
+
+/** Inserts an HTML section before the page's closing </body> (appends it when there is none). */
+export async function insertHtmlSection(file: string, section: string): Promise<void> {
+  const page = await readFile(file, 'utf8');
+  const at = page.lastIndexOf('</body>');
+  await writeFile(file, at < 0 ? page + section : page.slice(0, at) + section + page.slice(at));
+}
+
+export async function reportTenantStatements(
+  dir: string,
+  planFile: string,
+  csvPath: string | undefined,
+  htmlPath: string | undefined,
+  opts: StatementsOptions,
+): Promise<void> {
+  const plan = parsePricingPlan(await readFile(planFile, 'utf8'), planFile);
+  const st = await buildTenantStatements(dir, plan, opts);
+  process.stdout.write(statementsTable(st));
+  const csv = csvPath ?? 'audit-tenant-statements.csv';
+  await writeFile(csv, statementsCsv(st));
+  console.log(`Tenant statements CSV written to ${csv}`);
+  if (htmlPath) {
+    await insertHtmlSection(htmlPath, renderTenantStatementsHtml(st));
+    console.log(`Tenant statements added to ${htmlPath}`);
+  }
+}
