@@ -5,7 +5,9 @@
 // reports anyway with a warning in every output (docs/audit.md, "Report").
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { buildReport, reportCsv, reportHtml, reportTable, verificationNotes, verificationOf } from './report.ts';
+import { renderReportHtml } from './report-html.ts';
+import { ReportSeriesCollector } from './report-series.ts';
+import { buildReport, reportCsv, reportTable, verificationNotes, verificationOf } from './report.ts';
 import { verifyAuditDir, type VerifyResult } from './verify.ts';
 
 const USAGE = `usage:
@@ -103,7 +105,9 @@ async function report(args: string[]): Promise<number> {
   if (from !== undefined) opts.fromMs = from;
   if (to !== undefined) opts.toMs = to;
   if (values.namespace !== undefined) opts.namespace = values.namespace;
-  const r = await buildReport(dir, opts);
+  // --html: the charts' series are gathered from the same rows in the same pass.
+  const series = values.html ? new ReportSeriesCollector() : undefined;
+  const r = await buildReport(dir, series ? { ...opts, onRow: series.add } : opts);
   r.verification = verificationOf(verified, allow && !verified.ok);
   for (const note of verificationNotes(r.verification)) if (note.startsWith('WARNING')) console.error(note);
   process.stdout.write(reportTable(r));
@@ -111,7 +115,16 @@ async function report(args: string[]): Promise<number> {
   await writeFile(csvPath, reportCsv(r));
   console.log(`CSV written to ${csvPath}`);
   if (values.html) {
-    await writeFile(values.html, reportHtml(r, `carbonscale audit report: ${dir}`));
+    const page = renderReportHtml({
+      report: r,
+      series: (series as ReportSeriesCollector).finish(),
+      verify: verified,
+      allowedUnverified: allow && !verified.ok,
+      source: dir,
+      selection: opts,
+      generatedAtMs: Date.now(),
+    });
+    await writeFile(values.html, page);
     console.log(`HTML written to ${values.html}`);
   }
   return 0;

@@ -39,6 +39,7 @@ th.text,td.text{text-align:left;white-space:nowrap}thead th{background:var(--car
 tbody tr:nth-child(even){background:#fafafb}tfoot td,tfoot th{font-weight:650;border-top:2px solid var(--fg)}
 .table-wrap{overflow-x:auto;margin:8px 0 16px}table.small{margin:8px 0}
 details summary{cursor:pointer;font-weight:650;font-size:1.05rem;margin:18px 0 4px}
+body>section{max-width:1240px;margin:0 auto 32px;padding:0 28px}
 footer{margin-top:28px;color:var(--muted);font-size:.85rem}
 @media print{thead th{position:static}.alert{break-inside:avoid}figure.chart{break-inside:avoid}}
 `;

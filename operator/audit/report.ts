@@ -10,6 +10,8 @@ export interface ReportOptions {
   fromMs?: number;
   toMs?: number;
   namespace?: string;
+  /** Called with every selected usage row, so the HTML report's charts sum the very rows of the table. */
+  onRow?: (row: Row) => void;
 }
 
 export interface ReportRow {
@@ -167,6 +169,7 @@ export async function buildReport(dir: string, opts: ReportOptions = {}, fs: Aud
       let g = groups.get(key);
       if (!g) groups.set(key, (g = newGroup(d, r)));
       addRow(g, r);
+      opts.onRow?.(r);
       const hour = Math.floor(start / 3_600_000) * 3_600_000;
       const h = hourly.get(hour) ?? { total: 0, baseline: 0 };
       h.total += num(r.total_co2e_g);
@@ -275,95 +278,4 @@ export function reportTable(report: Report): string {
   if (noEmbodied > 0) notes.push(`${noEmbodied} interval(s) do not count embodied emissions (no factor configured)`);
   const table = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
   return [...notes, ...(notes.length ? [''] : []), ...table].join('\n') + '\n';
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] ?? ch);
-}
-
-const PALETTE = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666'];
-
-function lineChart(
-  series: { label: string; color: string; points: [number, number][] }[],
-  title: string,
-  yLabel: string,
-): string {
-  const W = 900;
-  const H = 300;
-  const P = 50;
-  const all = series.flatMap((s) => s.points);
-  if (all.length === 0) return `<p>${escapeHtml(title)}: no data</p>`;
-  const xs = all.map((p) => p[0]);
-  const ys = all.map((p) => p[1]);
-  const x0 = Math.min(...xs);
-  const x1 = Math.max(...xs, x0 + 1);
-  const y1 = Math.max(...ys, 1e-12);
-  const sx = (x: number): number => P + ((x - x0) / (x1 - x0)) * (W - 2 * P);
-  const sy = (y: number): number => H - P - (y / y1) * (H - 2 * P);
-  const paths = series
-    .map((s) => {
-      const d = s.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join('');
-      return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"/>`;
-    })
-    .join('');
-  const legend = series
-    .map((s, i) => `<text x="${P + 10 + i * 180}" y="${P - 20}" fill="${s.color}">${escapeHtml(s.label)}</text>`)
-    .join('');
-  return `<h2>${escapeHtml(title)}</h2><svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
-<line x1="${P}" y1="${H - P}" x2="${W - P}" y2="${H - P}" stroke="#000"/><line x1="${P}" y1="${P}" x2="${P}" y2="${H - P}" stroke="#000"/>
-<text x="${P}" y="${H - P + 20}">${new Date(x0).toISOString().slice(0, 16)}Z</text><text x="${W - P - 120}" y="${H - P + 20}">${new Date(x1).toISOString().slice(0, 16)}Z</text>
-<text x="5" y="${P - 5}">${escapeHtml(yLabel)} (max ${y1.toPrecision(4)})</text>${legend}${paths}</svg>`;
-}
-
-function scatterByVariant(points: Report['intensityByVariant']): string {
-  const variants = [...new Set(points.map((p) => p.variant))].sort();
-  const step = Math.max(1, Math.ceil(points.length / 3000)); // keep the page small for long ranges
-  const series = variants.map((v, i) => ({
-    label: v,
-    color: PALETTE[i % PALETTE.length] as string,
-    points: points
-      .filter((p, j) => p.variant === v && j % step === 0)
-      .map((p) => [p.hourMs, p.ci_g_per_kwh] as [number, number]),
-  }));
-  return lineChart(series, 'Carbon intensity by variant served', 'gCO2eq/kWh').replace(
-    /<path d="([^"]*)" fill="none" stroke="([^"]*)" stroke-width="1.5"\/>/g,
-    (_m, d: string, color: string) =>
-      d
-        .split(/[ML]/)
-        .filter(Boolean)
-        .map((xy) => {
-          const [x, y] = xy.split(',');
-          return `<circle cx="${x}" cy="${y}" r="2" fill="${color}"/>`;
-        })
-        .join(''),
-  );
-}
-
-export function reportHtml(report: Report, title: string): string {
-  const emissions = lineChart(
-    [
-      { label: 'emissions (gCO2e/h)', color: '#d95f02', points: report.hourly.map((h) => [h.hourMs, h.total_co2e_g]) },
-      {
-        label: 'baseline (gCO2e/h)',
-        color: '#7570b3',
-        points: report.hourly.map((h) => [h.hourMs, h.baseline_total_co2e_g]),
-      },
-    ],
-    'Emissions vs. baseline (full variant at demand-only replicas), per hour',
-    'gCO2e per hour',
-  );
-  const rows = report.rows
-    .map(
-      (r) =>
-        `<tr>${CSV_COLUMNS.map((c) => `<td>${escapeHtml(csvCell(typeof r[c] === 'number' ? Number((r[c] as number).toPrecision(6)) : r[c]))}</td>`).join('')}</tr>`,
-    )
-    .join('\n');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}</style></head>
-<body><h1>${escapeHtml(title)}</h1><p>Location-based operational emissions plus embodied emissions; units in column names. Methodology: docs/audit.md.</p>
-${emissions}
-${scatterByVariant(report.intensityByVariant)}
-<h2>By day, namespace and service</h2><table><tr>${CSV_COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr>
-${rows}</table></body></html>
-`;
 }
