@@ -9,11 +9,21 @@ import { renderReportHtml } from './report-html.ts';
 import { ReportSeriesCollector } from './report-series.ts';
 import { buildReport, reportCsv, reportTable, verificationNotes, verificationOf } from './report.ts';
 import { verifyAuditDir, type VerifyResult } from './verify.ts';
+import {
+  ATTEST_USAGE,
+  attestCommand,
+  isAttestInputError,
+  printAttestations,
+  VERIFY_ATTESTATION_OPTIONS,
+  verifyAttestationsPart,
+} from '../attestation/attest-cli.ts';
+import { REPORT_PRICING_OPTIONS, reportTenantStatements } from '../billing/statements-cli.ts';
 
 const USAGE = `usage:
   carbonscale audit verify DIR [--json]
   carbonscale audit report DIR [--from 2026-01-01T00:00:00Z] [--to ...] [--namespace NS] [--csv FILE] [--html FILE]
-                               [--allow-unverified]`;
+                               [--allow-unverified]
+${ATTEST_USAGE}`;
 
 function parseTime(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
@@ -29,10 +39,15 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (sub === 'verify') return await verify(rest);
     if (sub === 'report') return await report(rest);
+    if (sub === 'attest') return await attestCommand(rest);
     console.error(USAGE);
     return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2;
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof UsageError ||
+      isAttestInputError(err) ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       console.error(`${(err as Error).message}\n${USAGE}`);
       return 2;
     }
@@ -41,18 +56,24 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function verify(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { json: { type: 'boolean' }, ...VERIFY_ATTESTATION_OPTIONS },
+    allowPositionals: true,
+  });
   const dir = positionals[0];
   if (!dir || positionals.length > 1) throw new UsageError('audit verify needs exactly one DIR');
   const result = await verifyAuditDir(dir);
+  const attested = values.attestations ? await verifyAttestationsPart(dir, values.keyring) : null;
   if (values.json) {
-    console.log(JSON.stringify(result, null, 1));
+    console.log(JSON.stringify(attested ? { ...result, attestations: attested } : result, null, 1));
   } else {
     for (const p of result.problems)
       console.log(`${p.kind.toUpperCase()}\t${p.stream ?? '-'}\t${p.file ?? '-'}\t${p.message}`);
     console.log(verifySummary(result));
   }
-  return result.ok ? 0 : 1;
+  if (attested && !values.json) printAttestations(attested);
+  return result.ok && (attested?.ok ?? true) ? 0 : 1;
 }
 
 /** The last line of `audit verify`: the verdict, what was checked, and the rows still in the journal. */
@@ -90,6 +111,7 @@ async function report(args: string[]): Promise<number> {
       namespace: { type: 'string' },
       csv: { type: 'string' },
       html: { type: 'string' },
+      ...REPORT_PRICING_OPTIONS,
       'allow-unverified': { type: 'boolean' },
     },
     allowPositionals: true,
@@ -127,5 +149,6 @@ async function report(args: string[]): Promise<number> {
     await writeFile(values.html, page);
     console.log(`HTML written to ${values.html}`);
   }
+  if (values.pricing) await reportTenantStatements(dir, values.pricing, values['statements-csv'], values.html, opts);
   return 0;
 }
