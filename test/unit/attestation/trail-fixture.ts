@@ -26,6 +26,8 @@ export interface TrailOptions {
   /** Sink rotation (default hourly); a longer one makes fewer files. */
   rotateIntervalMs?: number;
   dir?: string;
+  /** More ParquetAuditSink options (e.g. maxRowsPerFile). */
+  sinkOptions?: Record<string, unknown>;
   /** Leave the sink open after writing (rows of the last hour stay in the journal); closes it by default. */
   leaveOpen?: boolean;
 }
@@ -45,6 +47,7 @@ export async function writeTrail(
     logger: silent,
     clusterId: 'test-cluster',
     ...(o.rotateIntervalMs ? { rotateIntervalMs: o.rotateIntervalMs } : {}),
+    ...o.sinkOptions,
   });
   const records: UsageRecord[] = [];
   const n = (days * DAY_MS) / intervalMs;
