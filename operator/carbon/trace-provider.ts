@@ -6,12 +6,14 @@
 // trace row they came from. Forecasts: a DACF file's day-ahead column when present (a genuine forecast);
 // otherwise, by default, the actual future values labelled `oracle: true` (perfect foresight — fine for
 // demos and replays, never mistaken for a forecast skill); `forecast: 'none'` makes the provider say it has none.
+// In column mode an hour whose forecast cell is empty has no forecast point. Steps the reader filled on request
+// (gapFill) are replayed with `estimated: true`.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import { CarbonProviderError } from './provider-error.ts';
-import type { CarbonTrace, EmissionBasis } from './trace-file.ts';
-import { parseCarbonTrace } from './trace-file.ts';
+import type { CarbonTrace, EmissionBasis, ParseTraceOptions } from './trace-file.ts';
+import { TraceFormatError, parseCarbonTrace } from './trace-file.ts';
 import type { CarbonProvider, CarbonReading } from './types.ts';
 
 export type TraceForecastMode = 'auto' | 'column' | 'oracle' | 'none';
@@ -37,10 +39,16 @@ export const EMBEDDED_TRACE_FILE = 'data/carbon/DE-LU_2023_hourly.csv';
 
 const cache = new Map<string, CarbonTrace>();
 
-/** Reads and parses a trace once per (path, basis); paths resolve against the project root. */
-export function loadTrace(file: string, basis: EmissionBasis = 'direct'): CarbonTrace {
+/** How a trace file is read, beyond its basis: gap filling, duplicates, zone (see trace-file.ts). */
+export type TraceReadOptions = Omit<ParseTraceOptions, 'basis'>;
+
+/**
+ * Reads and parses a trace once per (path, basis, options); paths resolve against the project root. A file the
+ * reader refuses (a gap, a duplicated hour, a bad value) is a config error naming the file, line and value.
+ */
+export function loadTrace(file: string, basis: EmissionBasis = 'direct', opts: TraceReadOptions = {}): CarbonTrace {
   const path = isAbsolute(file) ? file : resolve(PROJECT_ROOT, file);
-  const key = `${basis}:${path}`;
+  const key = JSON.stringify([basis, path, opts.gapFill, opts.maxGapMs, opts.stepMs, opts.duplicates, opts.zone]);
   let t = cache.get(key);
   if (!t) {
     let text: string;
@@ -49,7 +57,12 @@ export function loadTrace(file: string, basis: EmissionBasis = 'direct'): Carbon
     } catch (e) {
       throw new CarbonProviderError('config', `trace: cannot read '${file}': ${(e as NodeJS.ErrnoException).code}`);
     }
-    t = parseCarbonTrace(text, file, { basis });
+    try {
+      t = parseCarbonTrace(text, file, { ...opts, basis });
+    } catch (e) {
+      if (e instanceof TraceFormatError) throw new CarbonProviderError('config', `trace: ${e.message}`);
+      throw e;
+    }
     cache.set(key, t);
   }
   return t;
@@ -146,7 +159,12 @@ export class TraceProvider implements CarbonProvider {
     if (signal?.aborted) throw new CarbonProviderError('aborted', `trace ${region}: request cancelled`);
     if (this.#mode === 'none') return null;
     const now = this.#o.now();
-    return this.#walk(now, now + horizonMs, 10_000).map((w) => this.#reading(region, w.i, w.realMs, true));
+    const steps = this.#walk(now, now + horizonMs, 10_000);
+    // A forecast column's empty cell (or a filled step) is a missing forecast: left out, never replaced by the
+    // actual value (that would be an oracle value passed off as a forecast) nor by 0.
+    const known =
+      this.#mode === 'column' ? steps.filter((w) => this.#t.points[w.i]!.forecastGPerKWh !== undefined) : steps;
+    return known.map((w) => this.#reading(region, w.i, w.realMs, true));
   }
 
   async history(region: string, fromMs: number, toMs: number, signal?: AbortSignal): Promise<CarbonReading[]> {

@@ -3,6 +3,9 @@
 // of the hours it overlaps, so windows that straddle an hour boundary are not biased to one side.
 import { DemandError } from './demand-source.ts';
 import type { DemandSample, DemandSource, DemandTarget } from './demand-source.ts';
+import { parseDemandSeries } from '../traces/demand-series.ts';
+import type { GapFill } from '../traces/time-series.ts';
+import { TraceFormatError } from '../traces/trace-format-error.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -64,34 +67,57 @@ export class TraceDemandSource implements DemandSource {
   }
 }
 
+export interface HourlyCountsOptions {
+  /** Scale the series so its mean becomes this, requests/s. */
+  meanRequestsPerSecond?: number;
+  /** Names the file in errors (default 'demand trace'). */
+  file?: string;
+  /** Gaps: 'none' (default) rejects them; 'hold' / 'linear' fill them (see operator/traces/time-series.ts). */
+  gapFill?: GapFill;
+  /** Longest gap filled, ms (default 6 h). */
+  maxGapMs?: number;
+}
+
 /**
- * Reads one column of an hourly CSV of request counts (e.g. data/demand/*_hourly.csv: `day,hour,...,<column>`)
- * and returns requests/s per hour, optionally scaled so the series' mean becomes `meanRequestsPerSecond`.
+ * Reads one count column of a demand CSV (data/demand/*.csv: `day,hour,…`, `t_start_s,…`, `day,time_of_day,…`)
+ * with the shared trace reader (gaps, step and duplicates checked; errors name the file, line, column and value)
+ * and returns requests/s per consecutive hour, optionally scaled so the series' mean becomes
+ * `meanRequestsPerSecond`. A trace finer than an hour is summed into whole hours.
  */
-export function hourlyCountsToRps(
-  csv: string,
-  column: string,
-  opts: { meanRequestsPerSecond?: number } = {},
-): number[] {
-  const lines = csv.split(/\r?\n/).filter((l) => l.trim() !== '');
-  const header = (lines[0] ?? '').split(',').map((h) => h.trim());
-  const col = header.indexOf(column);
-  if (col < 0)
-    throw new DemandError('config', `column ${JSON.stringify(column)} not in CSV header (${header.join(', ')})`);
-  const rps = lines.slice(1).map((l, i) => {
-    const v = Number(l.split(',')[col]);
-    if (!Number.isFinite(v) || v < 0) {
-      throw new DemandError(
-        'bad_data',
-        `CSV line ${i + 2}, column ${column}: expected a count >= 0, got ${l.split(',')[col]}`,
-      );
-    }
-    return v / 3600;
-  });
-  if (rps.length === 0) throw new DemandError('bad_data', 'CSV has no data rows');
+export function hourlyCountsToRps(csv: string, column: string, opts: HourlyCountsOptions = {}): number[] {
+  const file = opts.file ?? 'demand trace';
+  let series;
+  try {
+    series = parseDemandSeries(csv, file, {
+      column,
+      ...(opts.gapFill !== undefined ? { gapFill: opts.gapFill } : {}),
+      ...(opts.maxGapMs !== undefined ? { maxGapMs: opts.maxGapMs } : {}),
+    });
+  } catch (e) {
+    if (e instanceof TraceFormatError) throw new DemandError(e.line === undefined ? 'config' : 'bad_data', e.message);
+    throw e;
+  }
+  const { stepMs, points } = series;
+  if (HOUR_MS % stepMs !== 0)
+    throw new DemandError('bad_data', `${file}: the trace's step of ${stepMs / 60_000} min does not divide an hour`);
+  const per = HOUR_MS / stepMs;
+  const first = points[0]!;
+  const last = points.at(-1)!;
+  if (first.timeMs % HOUR_MS !== 0 || points.length % per !== 0)
+    throw new DemandError(
+      'bad_data',
+      `${file}: lines ${first.at.line}..${last.at.line} do not cover whole hours (${points.length} steps of ` +
+        `${stepMs / 60_000} min from minute ${(first.timeMs % HOUR_MS) / 60_000} of an hour)`,
+    );
+  const rps: number[] = [];
+  for (let i = 0; i < points.length; i += per) {
+    let n = 0;
+    for (let j = i; j < i + per; j++) n += points[j]!.count;
+    rps.push(n / 3600);
+  }
   if (opts.meanRequestsPerSecond !== undefined) {
     const mean = rps.reduce((a, b) => a + b, 0) / rps.length;
-    if (mean === 0) throw new DemandError('bad_data', `column ${column} is all zeros; cannot scale to a mean`);
+    if (mean === 0) throw new DemandError('bad_data', `${file}: column ${column} is all zeros; cannot scale to a mean`);
     return rps.map((v) => (v * opts.meanRequestsPerSecond!) / mean);
   }
   return rps;

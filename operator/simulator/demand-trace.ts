@@ -6,8 +6,13 @@
 //   weeks cycle through them (real day-to-day variation); a weekday the trace lacks borrows the nearest weekday
 //   it has, weekend from weekend first (Azure 2024 has no Saturday: Sunday stands in);
 // - the series is scaled so that its mean over the carbon trace is the service's mean request rate.
-// Pure: CSV text in, numbers out. Errors name the file, line and column.
-import { parseCsvLine } from '../carbon/trace-file.ts';
+// Pure: CSV text in, numbers out. Errors name the file, line, column and value.
+import type { DemandSeries } from '../traces/demand-series.ts';
+import { dayClock, parseDemandSeries } from '../traces/demand-series.ts';
+import type { GapFill } from '../traces/time-series.ts';
+import { TraceFormatError } from '../traces/trace-format-error.ts';
+
+const DAY_MS = 86_400_000;
 
 export class DemandFormatError extends Error {
   override name = 'DemandFormatError';
@@ -23,6 +28,8 @@ export interface DemandTrace {
   /** Offset of the trace's clock from UTC, hours (local = UTC + offset). */
   utcOffsetHours: number;
   label: string;
+  /** Slots the reader filled (only when `gapFill` was asked for). */
+  filledSteps?: number;
 }
 
 interface Format {
@@ -43,74 +50,82 @@ export interface ParseDemandOptions {
   column?: string;
   utcOffsetHours?: number;
   day0Weekday?: number;
+  /** Gaps: 'none' (default) rejects them; 'hold' / 'linear' fill them (see operator/traces/time-series.ts). */
+  gapFill?: GapFill;
+  /** Longest gap filled, ms (default 6 h). */
+  maxGapMs?: number;
+  /** 'collapse-identical' drops a row repeating the previous timestamp with the same count (default: an error). */
+  duplicates?: 'reject' | 'collapse-identical';
 }
 
 /**
- * Parses a demand file with `day`, a time-of-day column and a count column: hourly (`hour`: Azure 2024, BurstGPT,
- * ServeGen hourly) or ten-minute (`time_of_day` HH:MM: ServeGen 10-minute).
+ * Parses a demand file with the shared trace reader (operator/traces/demand-series.ts): `day` with `hour` (Azure
+ * 2024, BurstGPT, ServeGen hourly) or `time_of_day` (ServeGen 10-minute), `t_start_s`, or UTC timestamps. The step
+ * is the file's own (it must divide a day) and the file must cover whole days; gaps are errors unless filled on
+ * request (`filledSteps` counts them).
  */
 export function parseDemandTrace(text: string, fileName: string, opts: ParseDemandOptions = {}): DemandTrace {
-  const lines = text
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '');
-  const header = parseCsvLine(lines[0] ?? '').map((h) => h.trim());
-  const dayCol = header.indexOf('day');
-  const hourCol = header.indexOf('hour');
-  const todCol = header.indexOf('time_of_day');
-  if (dayCol < 0 || (hourCol < 0 && todCol < 0))
-    throw new DemandFormatError(`${fileName}: line 1: needs 'day' and 'hour' (or 'time_of_day') columns`);
-  const slotMinutes = hourCol >= 0 ? 60 : 10;
-  const slots = (24 * 60) / slotMinutes;
-  // Azure 2024 has 'date' + 'conversation'; BurstGPT has 'conversation' + 'api'; ServeGen has 'm_small_requests'.
-  const known = header.includes('api')
-    ? FORMATS[1]!.format
-    : header.includes('m_small_requests')
-      ? FORMATS[2]!.format
-      : header.includes('conversation')
-        ? FORMATS[0]!.format
-        : undefined;
-  const column = opts.column ?? known?.column;
-  if (column === undefined) throw new DemandFormatError(`${fileName}: line 1: unknown demand format; pass a column`);
-  const col = header.indexOf(column);
-  if (col < 0) throw new DemandFormatError(`${fileName}: line 1: missing column '${column}'`);
-  const days: number[][] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const cells = parseCsvLine(lines[i]!);
-    const where = `${fileName}: line ${i + 1}`;
-    const day = Number(cells[dayCol]);
-    let slot: number;
-    if (hourCol >= 0) {
-      slot = Number(cells[hourCol]);
-      if (!Number.isInteger(slot) || slot < 0 || slot > 23)
-        throw new DemandFormatError(`${where}: column 'hour': must be 0..23`);
-    } else {
-      const m = /^(\d\d):(\d\d)$/.exec((cells[todCol] ?? '').trim());
-      const minutes = m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
-      if (!(minutes >= 0 && minutes < 1440 && minutes % slotMinutes === 0))
-        throw new DemandFormatError(
-          `${where}: column 'time_of_day': must be HH:MM on a ${slotMinutes}-minute boundary`,
-        );
-      slot = minutes / slotMinutes;
-    }
-    const v = Number(cells[col]);
-    if (!Number.isInteger(day) || day < 0) throw new DemandFormatError(`${where}: column 'day': bad day`);
-    if (!Number.isFinite(v) || v < 0) throw new DemandFormatError(`${where}: column '${column}': bad count`);
-    (days[day] ??= new Array<number>(slots).fill(NaN))[slot] = v;
+  try {
+    return demandTraceOf(text, fileName, opts);
+  } catch (e) {
+    throw e instanceof TraceFormatError ? new DemandFormatError(e.message) : e;
   }
-  if (days.length === 0) throw new DemandFormatError(`${fileName}: no rows`);
-  for (let d = 0; d < days.length; d++) {
-    const row = days[d];
-    if (!row || row.some((x) => !Number.isFinite(x)))
-      throw new DemandFormatError(`${fileName}: day ${d} is missing time slots`);
-  }
-  return {
+}
+
+function demandTraceOf(text: string, fileName: string, opts: ParseDemandOptions): DemandTrace {
+  let known: Format | undefined;
+  const series = parseDemandSeries(text, fileName, {
+    ...(opts.gapFill !== undefined ? { gapFill: opts.gapFill } : {}),
+    ...(opts.maxGapMs !== undefined ? { maxGapMs: opts.maxGapMs } : {}),
+    ...(opts.duplicates !== undefined ? { duplicates: opts.duplicates } : {}),
+    // Azure 2024 has 'date' + 'conversation'; BurstGPT has 'conversation' + 'api'; ServeGen has 'm_small_requests'.
+    column: (header) => {
+      known = header.includes('api')
+        ? FORMATS[1]!.format
+        : header.includes('m_small_requests')
+          ? FORMATS[2]!.format
+          : header.includes('conversation')
+            ? FORMATS[0]!.format
+            : undefined;
+      return opts.column ?? known?.column;
+    },
+  });
+  const { days, firstDay } = wholeDays(series);
+  const day0 = opts.day0Weekday ?? (series.absolute ? 4 : (known?.day0Weekday ?? 0)); // 1970-01-01: a Thursday
+  const trace: DemandTrace = {
     days,
-    slotMinutes,
-    day0Weekday: opts.day0Weekday ?? known?.day0Weekday ?? 0,
-    utcOffsetHours: opts.utcOffsetHours ?? known?.utcOffsetHours ?? 0,
-    label: `${fileName}:${column}`,
+    slotMinutes: series.stepMs / 60_000,
+    day0Weekday: (((day0 + firstDay) % 7) + 7) % 7,
+    utcOffsetHours: opts.utcOffsetHours ?? (series.absolute ? 0 : (known?.utcOffsetHours ?? 0)),
+    label: `${fileName}:${series.column}`,
   };
+  if (series.filledSteps > 0) trace.filledSteps = series.filledSteps;
+  return trace;
+}
+
+/** Cuts the series into days of slots; it must start at a day's first slot and end at a day's last. */
+function wholeDays(series: DemandSeries): { days: number[][]; firstDay: number } {
+  const { stepMs, points, file } = series;
+  const clock = (ms: number) => (series.absolute ? new Date(ms).toISOString() : dayClock(ms));
+  if (stepMs % 60_000 !== 0 || DAY_MS % stepMs !== 0)
+    throw new DemandFormatError(`${file}: the trace's step of ${stepMs / 60_000} min does not divide a day`);
+  const slots = DAY_MS / stepMs;
+  const first = points[0]!;
+  const last = points.at(-1)!;
+  const firstDay = Math.floor(first.timeMs / DAY_MS);
+  if (first.timeMs % DAY_MS !== 0)
+    throw new DemandFormatError(
+      `${file}: line ${first.at.line}: the trace starts at ${clock(first.timeMs)}, not at 00:00: ` +
+        'a demand trace must cover whole days',
+    );
+  if ((last.timeMs + stepMs) % DAY_MS !== 0)
+    throw new DemandFormatError(
+      `${file}: line ${last.at.line}: the trace ends at ${clock(last.timeMs)}, before the day's last ` +
+        `${stepMs / 60_000}-minute slot: a demand trace must cover whole days`,
+    );
+  const days: number[][] = [];
+  for (let i = 0; i < points.length; i += slots) days.push(points.slice(i, i + slots).map((p) => p.count));
+  return { days, firstDay };
 }
 
 const WEEKEND = (w: number) => w === 0 || w === 6;

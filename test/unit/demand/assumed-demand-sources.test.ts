@@ -81,8 +81,10 @@ describe('TraceDemandSource', () => {
   });
 
   it('bad input names the field or line', () => {
-    expect(() => hourlyCountsToRps(csv, 'api')).to.throw(DemandError, /column "api" not in CSV header/);
-    expect(() => hourlyCountsToRps('day,hour,n\n0,0,5\n0,1,x\n', 'n')).to.throw(/CSV line 3, column n/);
+    expect(() => hourlyCountsToRps(csv, 'api')).to.throw(DemandError, /no column 'api' \(the header is/);
+    expect(() => hourlyCountsToRps('day,hour,n\n0,0,5\n0,1,x\n', 'n')).to.throw(
+      /demand trace: line 3: column 'n': value 'x' is not a count/,
+    );
     expect(() => new TraceDemandSource({ hourlyRequestsPerSecond: [1, NaN], startMs: 0, label: 'x' })).to.throw(
       /hourlyRequestsPerSecond\[1\]/,
     );

@@ -58,7 +58,9 @@ describe('demand traces aligned to carbon hours', () => {
     const t = Date.UTC(2023, 0, 1, 16);
     const v = alignDemand(sg, [t, t + 600_000], 1);
     expect(v[0]).to.not.equal(v[1]);
-    expect(() => parseDemandTrace('day,time_of_day,m_small_requests\n0,00:05,3\n', 'z.csv')).to.throw(/time_of_day/);
+    expect(() =>
+      parseDemandTrace('day,time_of_day,m_small_requests\n0,00:00,3\n0,00:10,4\n0,00:25,5\n', 'z.csv'),
+    ).to.throw(/z\.csv: line 4: column 'time_of_day'|z\.csv: line 4: timestamp .* is off the trace's 10-minute grid/);
   });
 
   it('rejects malformed files with the line and column', () => {
@@ -67,8 +69,10 @@ describe('demand traces aligned to carbon hours', () => {
       /x\.csv: line 2: column 'hour'/,
     );
     expect(() => parseDemandTrace('day,hour,conversation\n0,1,-3\n', 'x.csv')).to.throw(
-      /column 'conversation': bad count/,
+      /x\.csv: line 2: column 'conversation': value '-3' is not a count/,
     );
-    expect(() => parseDemandTrace('a,b\n1,2\n', 'y.csv')).to.throw(/y\.csv: line 1: needs 'day' and 'hour'/);
+    expect(() => parseDemandTrace('a,b\n1,2\n', 'y.csv')).to.throw(
+      /y\.csv: line 1: no time columns: a demand trace needs/,
+    );
   });
 });
