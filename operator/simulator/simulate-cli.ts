@@ -4,8 +4,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseCarbonTrace, parseUtcTime } from '../carbon/trace-file.ts';
-import { parseDemandTrace, type DemandTrace } from './demand-trace.ts';
+import { parseCarbonTrace, parseUtcTime, type CarbonTrace } from '../carbon/trace-file.ts';
+import { parseDemandTrace, type DemandTrace, type ParseDemandOptions } from './demand-trace.ts';
+import { GAP_FILLS, type GapFill } from '../traces/time-series.ts';
 import { plotSvg } from './plot-svg.ts';
 import { comparisonJson, formatComparison } from './report.ts';
 import { compare, defaultService, prepare, simInputs, summarise } from './simulate.ts';
@@ -30,6 +31,11 @@ const USAGE = `usage: carbonscale simulate --trace FILE [options]
   --gpus N                GPUs the cluster can give the service (default unlimited)
   --from ISO --to ISO     replay only part of the trace (UTC)
   --step-minutes N        replay finer than the trace (a divisor of its step; intensity held within it)
+  --gap-fill none|hold|linear  missing steps in the carbon and demand traces: an error (none, default), or filled
+                          with the last value (hold) or by interpolation (linear); the fill is counted and printed
+  --max-gap-hours N       longest gap filled (default 6)
+  --collapse-duplicates   in both traces, drop a row repeating the previous timestamp with identical values
+                          (without it, a repeated timestamp is an error)
   --no-oracle             skip the offline oracle
   --json                  print JSON instead of tables
   --plot FILE             write an SVG chart (eco if simulated, else premium)`;
@@ -58,6 +64,40 @@ export function defaultVariants(root = ROOT): VariantProfile[] {
   );
 }
 
+interface FillOptions {
+  gapFill: GapFill;
+  maxGapMs: number;
+  /** --gap-fill was given: print what was filled. */
+  asked: boolean;
+}
+
+/** --gap-fill and --max-gap-hours, checked: both traces are read with them (operator/traces/time-series.ts). */
+function gapFillOptions(mode: string | undefined, maxHours: string | undefined): FillOptions {
+  const gapFill = mode ?? 'none';
+  if (!(GAP_FILLS as readonly string[]).includes(gapFill))
+    throw new CliError(`--gap-fill: must be ${GAP_FILLS.join(', ')}`);
+  const h = num(maxHours, 'max-gap-hours', 6);
+  if (!(h > 0)) throw new CliError('--max-gap-hours: must be > 0');
+  return { gapFill: gapFill as GapFill, maxGapMs: h * 3_600_000, asked: mode !== undefined };
+}
+
+function filled(trace: CarbonTrace, demand: DemandTrace | 'synthetic') {
+  return {
+    filled: {
+      carbonSteps: trace.filledSteps ?? 0,
+      demandSlots: demand === 'synthetic' ? 0 : (demand.filledSteps ?? 0),
+    },
+  };
+}
+
+function fillNote(fill: FillOptions, trace: CarbonTrace, demand: DemandTrace | 'synthetic'): string {
+  const f = filled(trace, demand).filled;
+  return (
+    `gap fill ${fill.gapFill} (gaps up to ${fill.maxGapMs / 3_600_000} h): ${f.carbonSteps} of ` +
+    `${trace.points.length} ${trace.stepMs / 60_000}-minute carbon steps filled, ${f.demandSlots} demand slots filled`
+  );
+}
+
 export async function main(argv: string[]): Promise<number> {
   let a;
   try {
@@ -80,6 +120,9 @@ export async function main(argv: string[]): Promise<number> {
         from: { type: 'string' },
         to: { type: 'string' },
         'step-minutes': { type: 'string' },
+        'gap-fill': { type: 'string' },
+        'max-gap-hours': { type: 'string' },
+        'collapse-duplicates': { type: 'boolean' },
         'no-oracle': { type: 'boolean' },
         json: { type: 'boolean' },
         plot: { type: 'string' },
@@ -104,11 +147,17 @@ export async function main(argv: string[]): Promise<number> {
     if (budget < 0 || budget > 1) throw new CliError('--budget: must be within [0, 1]');
     const meanRps = num(a['mean-rps'], 'mean-rps', 1);
     if (!(meanRps > 0)) throw new CliError('--mean-rps: must be > 0');
-    const trace = parseCarbonTrace(readFileSync(a.trace, 'utf8'), basename(a.trace));
+    const fill = gapFillOptions(a['gap-fill'], a['max-gap-hours']);
+    const dup = a['collapse-duplicates'] ? { duplicates: 'collapse-identical' as const } : {};
+    const trace = parseCarbonTrace(readFileSync(a.trace, 'utf8'), basename(a.trace), { ...fill, ...dup });
     let demand: DemandTrace | 'synthetic' = 'synthetic';
     if (!a['synthetic-demand']) {
       const file = a.demand ?? DEFAULT_DEMAND;
-      const opts: { column?: string; utcOffsetHours?: number } = {};
+      const opts: ParseDemandOptions = {
+        gapFill: fill.gapFill,
+        maxGapMs: fill.maxGapMs,
+        ...dup,
+      };
       if (a['demand-column']) opts.column = a['demand-column'];
       if (a['demand-utc-offset'] !== undefined)
         opts.utcOffsetHours = num(a['demand-utc-offset'], 'demand-utc-offset', 0);
@@ -173,8 +222,19 @@ export async function main(argv: string[]): Promise<number> {
       );
     }
     if (a.json)
-      console.log(JSON.stringify({ trace: basename(a.trace), steps: inp.timesMs.length, ...outputs }, null, 2));
-    else console.log(tables.join('\n\n'));
+      console.log(
+        JSON.stringify(
+          {
+            trace: basename(a.trace),
+            steps: inp.timesMs.length,
+            ...(fill.asked ? filled(trace, demand) : {}),
+            ...outputs,
+          },
+          null,
+          2,
+        ),
+      );
+    else console.log((fill.asked ? [fillNote(fill, trace, demand), ...tables] : tables).join('\n\n'));
     return 0;
   } catch (e) {
     console.error((e as Error).message);
