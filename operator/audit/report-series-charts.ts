@@ -112,27 +112,40 @@ export function variantChart(s: ReportSeries, domain: [number, number]): string 
 }
 
 export function budgetChart(s: ReportSeries, domain: [number, number]): string {
-  const eco = s.services.filter((x) => x.tier === 'eco').slice(0, COLORS.series.length);
+  // One distinguishable colour per line: beyond that many, the lines would be guesswork; the rest are named.
+  const allEco = s.services.filter((x) => x.tier === 'eco');
+  const eco = allEco.slice(0, COLORS.series.length);
+  const more =
+    allEco.length > eco.length
+      ? `<p>Not drawn (more eco services than distinguishable lines): ${escapeHtml(
+          allEco
+            .slice(eco.length)
+            .map((x) => x.key)
+            .join(', '),
+        )}.</p>`
+      : '';
   if (eco.length === 0)
     return `<figure class="chart" id="chart-budget"><figcaption>Degradation budget used</figcaption><p>No eco-tier service in this period, so no degradation budget is in use.</p></figure>`;
-  return lineChart({
-    id: 'chart-budget',
-    title: `Degradation budget used (eco services), ${stepText(s)}`,
-    desc: `Share of each eco service's degradation budget used in its current window, at the end of each bucket, in percent (100 % = budget exhausted; it resets with the window).`,
-    yLabel: '% of budget',
-    unit: '%',
-    yMax: 100,
-    domain,
-    series: eco.map((svc, i) => ({
-      key: `budget:${svc.key}`,
-      label: `${svc.namespace}/${svc.name} (%)`,
-      color: regionColor(i),
-      points: s.buckets.map((b) => {
-        const sb = b.services.get(svc.key);
-        return { startMs: b.startMs, endMs: b.endMs, value: sb ? sb.budgetUsed * 100 : null };
-      }),
-    })),
-  });
+  return (
+    lineChart({
+      id: 'chart-budget',
+      title: `Degradation budget used (eco services), ${stepText(s)}`,
+      desc: `Share of each eco service's degradation budget used in its current window, at the end of each bucket, in percent (100 % = budget exhausted; it resets with the window).`,
+      yLabel: '% of budget',
+      unit: '%',
+      yMax: 100,
+      domain,
+      series: eco.map((svc, i) => ({
+        key: `budget:${svc.key}`,
+        label: `${svc.namespace}/${svc.name} (%)`,
+        color: regionColor(i),
+        points: s.buckets.map((b) => {
+          const sb = b.services.get(svc.key);
+          return { startMs: b.startMs, endMs: b.endMs, value: sb ? sb.budgetUsed * 100 : null };
+        }),
+      })),
+    }) + more
+  );
 }
 
 export function variantTable(s: ReportSeries): string {
