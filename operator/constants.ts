@@ -10,6 +10,8 @@ export const Condition = {
   SLOAtRisk: 'SLOAtRisk',
   BudgetExhausted: 'BudgetExhausted',
   Degraded: 'Degraded',
+  /** CarbonSource: the spec validated, its credentials loaded and its provider was built. */
+  Valid: 'Valid',
 } as const;
 export type ConditionType = (typeof Condition)[keyof typeof Condition];
 
@@ -27,6 +29,10 @@ export const Reason = {
   SignalFallback: 'SignalFallback',
   SignalMissing: 'SignalMissing',
   SourceNotFound: 'SourceNotFound',
+  /** The CarbonSource exists but is invalid or cannot load its credentials. */
+  SourceUnusable: 'SourceUnusable',
+  /** The source has not answered its first poll yet (no decision is made meanwhile). */
+  SignalPending: 'SignalPending',
   // SLOAtRisk
   WithinSLO: 'WithinSLO',
   CapacityShort: 'CapacityShort',
@@ -37,6 +43,10 @@ export const Reason = {
   // Degraded
   FullVariant: 'FullVariant',
   SmallerVariant: 'SmallerVariant',
+  // CarbonSource Valid
+  SourceValid: 'Valid',
+  CredentialsUnavailable: 'CredentialsUnavailable',
+  ProviderUnavailable: 'ProviderUnavailable',
   // Events
   Scaled: 'Scaled',
   VariantSwapped: 'VariantSwapped',
@@ -66,7 +76,16 @@ export const Label = {
   tier: 'carbonscale.dev/tier',
 } as const;
 
+/** Values of Label.component on the objects carbonscale writes. */
+export const Component = {
+  model: 'model',
+  modelServerConfig: 'model-server-config',
+  engineState: 'engine-state',
+  carbonHistory: 'carbon-history',
+} as const;
+
 export const Annotation = {
+  /** On the Deployment: the variant carbonscale applied (what the workload is set to run). */
   variant: 'carbonscale.dev/variant',
   decisionReason: 'carbonscale.dev/last-decision',
 } as const;

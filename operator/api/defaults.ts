@@ -1,10 +1,24 @@
-// The CRD's defaults, applied again in the operator: objects written before a CRD upgrade, or served by an API
-// server that skipped defaulting, still reconcile with the documented values.
-import type { InferenceService } from './types.ts';
+// Every default of the InferenceService API, applied in one place. The CRD schema carries the same defaults (the
+// API server applies them on write); the operator applies them again on read because objects written before a
+// CRD upgrade, or served by an API server that skipped defaulting, may lack them. `test/unit/api/defaults.test.ts`
+// walks the CRD schema and fails when the two disagree. Downstream code takes only `Defaulted<InferenceService>`
+// and never writes `?? default` for a field listed here.
+import {
+  API_VERSION,
+  KIND,
+  type Defaulted,
+  type InferenceService,
+  type RawInferenceService,
+  type VariantSpec,
+} from './types.ts';
 
-export function withDefaults(isvc: InferenceService): InferenceService {
+/** A defaulted copy of `raw` (the input, often a cache entry, is never changed). */
+export function withDefaults(raw: RawInferenceService): Defaulted<InferenceService> {
+  const isvc = structuredClone(raw) as unknown as InferenceService;
+  isvc.apiVersion ??= API_VERSION;
+  isvc.kind ??= KIND;
   const s = isvc.spec;
-  s.runtime ??= { type: 'carbonscale' };
+  s.runtime ??= { type: 'carbonscale' } as InferenceService['spec']['runtime'];
   s.runtime.type ??= 'carbonscale';
   s.runtime.variantEnv ??= 'CARBONSCALE_VARIANT';
   s.replicas.min ??= 1;
@@ -15,16 +29,17 @@ export function withDefaults(isvc: InferenceService): InferenceService {
   s.carbon.embodiedGPerGpuHour ??= 0;
   s.demand ??= { source: 'scrape' };
   s.demand.source ??= 'scrape';
-  const p = (s.policy ??= {} as InferenceService['spec']['policy']);
+  s.policy ??= {} as InferenceService['spec']['policy'];
+  const p = s.policy;
   p.mode ??= 'active';
   p.paused ??= false;
   p.hysteresis ??= 0.1;
   p.minDwellSeconds ??= 900;
   p.intervalSeconds ??= 300;
   p.switchCostJoules ??= 0;
-  for (const v of s.variants) {
+  for (const v of s.variants as Partial<VariantSpec>[]) {
     v.gpusPerReplica ??= 1;
     v.gpuResource ??= 'nvidia.com/gpu';
   }
-  return isvc;
+  return isvc as Defaulted<InferenceService>;
 }

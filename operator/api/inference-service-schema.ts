@@ -312,13 +312,18 @@ export const inferenceServiceStatusSchema: Schema = obj('Observed state, written
     region: str('Grid region.'),
     provider: str('Provider that produced the value.'),
     signal: str('average or marginal, direct or lifecycle.'),
-    dataTime: str('Timestamp of the data point.', { format: 'date-time' }),
+    dataTime: str(
+      'Start of the interval the value describes (on a replay clock: trace time); refreshed when the value changes.',
+      { format: 'date-time' },
+    ),
     fallbackLevel: str('primary, fallback:<source>, last-known, fail-safe or none.'),
   }),
   demand: obj('The demand the last decision used.', {
-    requestsPerSecond: num('Requests per second.'),
+    requestsPerSecond: num('Mean requests per second over the last decision interval (measured or replayed).'),
     source: str('Demand source.'),
-    sampledAt: str('When it was sampled.', { format: 'date-time' }),
+    sampledAt: str('End of the interval the rate was measured over; refreshed when the rate changes.', {
+      format: 'date-time',
+    }),
   }),
   lastDecision: obj('The last decision and why.', {
     time: str('When it was made.', { format: 'date-time' }),
@@ -328,15 +333,25 @@ export const inferenceServiceStatusSchema: Schema = obj('Observed state, written
     applied: bool('False in observe mode, when paused, or while the change is rolling out.'),
   }),
   emissions: obj('Estimated operational + embodied emissions.', {
-    rateGPerHour: num('Expected emissions rate now, gCO2e per hour.'),
+    rateGPerHour: num('Expected emissions rate of the standing plan, gCO2e per hour (absent without a carbon signal).'),
     todayG: num('Running total for the current UTC day, gCO2e.'),
     day: str('The UTC day of todayG (YYYY-MM-DD).'),
+    until: str('End of the last accounting interval counted in todayG.', { format: 'date-time' }),
     estimated: bool('True: from the power profile × time, not measured power.'),
   }),
   budget: obj('eco degradation budget.', {
     windowStart: str('Start of the current budget window (UTC).', { format: 'date-time' }),
-    usedFraction: num('Share of the window’s budget used, 0..1.'),
+    usedFraction: num(
+      'Degraded requests so far as a share of the window’s allowance (the one "budget used": the reason text and the audit column show the same number).',
+    ),
   }),
+  clock: obj(
+    'Present when the operator runs on an accelerated replay clock: all times in this status are trace times.',
+    {
+      mode: str('replay: a trace replayed faster than real time.', { enum: ['replay'] }),
+      speedup: num('Clock seconds per wall-clock second.'),
+    },
+  ),
   conditions: conditionsSchema('Ready, CarbonSignalAvailable, SLOAtRisk, BudgetExhausted, Degraded'),
 });
 
@@ -354,6 +369,7 @@ export function inferenceServiceCrd(): Schema {
       { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas' },
       { name: 'Desired', type: 'integer', jsonPath: '.status.desiredReplicas' },
       { name: 'gCO2/kWh', type: 'number', jsonPath: '.status.carbon.valueGPerKWh' },
+      { name: 'Data Time', type: 'string', jsonPath: '.status.carbon.dataTime' },
       { name: 'Mode', type: 'string', jsonPath: '.spec.policy.mode' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],

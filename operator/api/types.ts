@@ -1,6 +1,11 @@
 // TypeScript view of the carbonscale.dev/v1alpha1 API. The CRD schema in `inference-service-schema.ts` is the
 // source of truth for what the API server accepts; `test/unit/api/schema-drift.test.ts` fails when this file
 // and the schema disagree on any field, and `crds/` is generated from the schema (`scripts/gen-crds.ts`).
+//
+// Two views of one object: `RawInferenceService` is what the API server stores and serves (a field with a CRD
+// default may still be missing: objects written before a CRD upgrade, or by a server that skipped defaulting);
+// `Defaulted<InferenceService>` is what `api/defaults.ts` `withDefaults` returns, the only view the reconciler
+// takes, in which every defaulted field is set — so no code downstream writes `?? default` for them.
 
 export const GROUP = 'carbonscale.dev';
 export const VERSION = 'v1alpha1';
@@ -119,9 +124,17 @@ export interface InferenceServiceStatus {
   };
   demand?: { requestsPerSecond: number; source: string; sampledAt: string };
   lastDecision?: { time: string; variant: string; replicas: number; reason: string; applied: boolean };
-  emissions?: { rateGPerHour: number; todayG: number; day: string; estimated: boolean };
+  emissions?: { rateGPerHour?: number; todayG: number; day: string; until: string; estimated: boolean };
   budget?: { windowStart: string; usedFraction: number };
+  clock?: InferenceServiceStatusClock;
   conditions?: Condition[];
+}
+
+export interface InferenceServiceStatusClock {
+  /** `replay`: the operator runs on an accelerated trace clock; absent on the wall clock. */
+  mode: 'replay';
+  /** Clock seconds per wall-clock second. */
+  speedup: number;
 }
 
 export interface InferenceService {
@@ -138,5 +151,21 @@ export interface InferenceService {
     creationTimestamp?: string | Date;
   };
   spec: InferenceServiceSpec;
+  status?: InferenceServiceStatus;
+}
+
+declare const defaultedBrand: unique symbol;
+/** An object the API layer has defaulted (`withDefaults`): every field with a CRD default is set. */
+export type Defaulted<T> = T & { readonly [defaultedBrand]: true };
+
+type DeepPartial<T> =
+  T extends Array<infer U> ? Array<DeepPartial<U>> : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** An InferenceService as the API server serves it: defaulted fields may be missing (see the header). */
+export interface RawInferenceService {
+  apiVersion?: string;
+  kind?: string;
+  metadata: InferenceService['metadata'];
+  spec: DeepPartial<InferenceServiceSpec>;
   status?: InferenceServiceStatus;
 }

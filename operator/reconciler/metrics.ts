@@ -3,7 +3,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { InferenceService } from '../api/types.ts';
 import type { Decision } from '../decision/index.ts';
-import type { SignalView } from './pure.ts';
+import type { SignalView } from './signal-view.ts';
 
 export class OperatorMetrics {
   readonly reconciles: Counter<'result'>;

@@ -362,7 +362,7 @@ describe('e2e: install with Helm and plain manifests, least privilege, the image
       ['list leases cluster-wide', () => coord.listLeaseForAllNamespaces()],
       ['delete its own lease', () => coord.deleteNamespacedLease({ name: 'carbonscale-operator', namespace: NS })],
       ['patch nodes', () => core.patchNode({ name: 'gpu-0', body: { metadata: { labels: { x: 'y' } } } })],
-      ['list services', () => core.listNamespacedService({ namespace: 'digits' })],
+      ['delete services', () => core.deleteNamespacedService({ name: 'digits-eco', namespace: 'digits' })],
       [
         'delete configmaps',
         () => core.deleteNamespacedConfigMap({ name: 'digits-eco-carbonscale', namespace: 'digits' }),

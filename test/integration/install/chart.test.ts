@@ -87,7 +87,7 @@ describe('install: Helm chart (helm lint / helm template)', function () {
         ...x('carbonscale.dev', ['inferenceservices', 'carbonsources'], ['get', 'list', 'watch']),
         ...x('carbonscale.dev', ['inferenceservices/status', 'carbonsources/status'], ['get', 'patch', 'update']),
         ...x('apps', ['deployments'], ['get', 'list', 'watch', 'create', 'patch', 'update']),
-        ...x('core', ['services', 'configmaps'], ['get', 'create', 'patch', 'update']),
+        ...x('core', ['services', 'configmaps'], ['get', 'list', 'watch', 'create', 'patch', 'update']),
         ...x('core', ['pods', 'nodes'], ['get', 'list', 'watch']),
         ...x('events.k8s.io', ['events'], ['create', 'patch']),
         ...x('core', ['events'], ['patch']),

@@ -84,8 +84,9 @@ const status: DeepRequired<InferenceServiceStatus> = {
   },
   demand: { requestsPerSecond: 1, source: 's', sampledAt: 't' },
   lastDecision: { time: 't', variant: 'v', replicas: 1, reason: 'r', applied: true },
-  emissions: { rateGPerHour: 1, todayG: 1, day: 'd', estimated: true },
+  emissions: { rateGPerHour: 1, todayG: 1, day: 'd', until: 't', estimated: true },
   budget: { windowStart: 't', usedFraction: 0 },
+  clock: { mode: 'replay', speedup: 60 },
   conditions: [cond],
 };
 

@@ -1,14 +1,18 @@
 import { expect } from 'chai';
-import { freeGpus, isSubset, budgetWindowStart, statusEquivalent } from '../../../operator/reconciler/pure.ts';
+import { isSubset } from '../../../operator/reconciler/subset.ts';
+import { freeGpus } from '../../../operator/reconciler/gpu-headroom.ts';
+import { statusEquivalent } from '../../../operator/reconciler/status.ts';
+import { readyState } from '../../../operator/reconciler/ready.ts';
+import { baselineReplicas } from '../../../operator/audit/rows-from-pass.ts';
 import { render } from '../../../operator/reconciler/render.ts';
 import { withDefaults } from '../../../operator/api/defaults.ts';
-import type { InferenceService } from '../../../operator/api/types.ts';
+import type { RawInferenceService } from '../../../operator/api/types.ts';
 import { isvc } from '../../support/operator-fixtures.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 const svc = (over: Record<string, unknown> = {}) => {
-  const o = isvc('s', 'ns', over) as unknown as InferenceService;
+  const o = isvc('s', 'ns', over) as unknown as RawInferenceService;
   o.metadata.uid = 'u-1';
   return withDefaults(o);
 };
@@ -77,30 +81,43 @@ describe('reconciler pure parts', () => {
     expect(freeGpus(nodes, [pod('a', 9)], 'nvidia.com/gpu')).to.equal(0);
   });
 
-  it('budget windows start at UTC midnight, weeks on Monday', () => {
-    const t = Date.UTC(2026, 10, 26, 15, 30); // a Thursday
-    expect(new Date(budgetWindowStart(t, 'day')).toISOString()).to.equal('2026-11-26T00:00:00.000Z');
-    expect(new Date(budgetWindowStart(t, 'week')).toISOString()).to.equal('2026-11-23T00:00:00.000Z');
+  it('Ready: the first rule that holds decides (observe, paused, pending pods, rolling out, else serving)', () => {
+    const f = {
+      mode: 'active' as const,
+      paused: false,
+      pendingPods: 0,
+      gpuResource: 'nvidia.com/gpu',
+      rolling: false,
+      variant: 'full',
+      replicas: 2,
+    };
+    expect(readyState(f)).to.deep.equal({ ok: true, reason: 'RolloutComplete', message: 'serving full × 2' });
+    expect(readyState({ ...f, rolling: true }).reason).to.equal('RollingOut');
+    expect(readyState({ ...f, rolling: true, pendingPods: 2 })).to.include({ ok: false, reason: 'PodsPending' });
+    expect(readyState({ ...f, pendingPods: 2, paused: true }).reason).to.equal('Paused');
+    expect(readyState({ ...f, paused: true, mode: 'observe' }).reason).to.equal('ObserveMode');
   });
 
-  it('statusEquivalent ignores moving timestamps but not a changed decision', () => {
+  it('statusEquivalent ignores moving timestamps and rate noise but not a changed decision', () => {
     const base = {
       lastDecision: { time: 'a', variant: 'full', replicas: 2, reason: 'r', applied: true },
       demand: { requestsPerSecond: 1, source: 's', sampledAt: 'x' },
     };
     expect(statusEquivalent(base, { ...base, demand: { ...base.demand, sampledAt: 'y' } })).to.equal(true);
     expect(statusEquivalent(base, { ...base, lastDecision: { ...base.lastDecision, replicas: 3 } })).to.equal(false);
+    expect(statusEquivalent(base, { ...base, demand: { ...base.demand, requestsPerSecond: 1.0001 } })).to.equal(true);
+    expect(statusEquivalent(base, { ...base, demand: { ...base.demand, requestsPerSecond: 1.1 } })).to.equal(false);
+    expect(statusEquivalent(undefined, base)).to.equal(false);
   });
 });
 
 describe('demand-only baseline', () => {
-  it('sizes the full variant for demand within the SLO, clamped to spec.replicas', async () => {
-    const { demandOnlyReplicas } = await import('../../../operator/reconciler/pure.ts');
+  it('sizes the full variant for demand within the SLO, clamped to spec.replicas', () => {
     const s = svc(); // full: 100 req/s per replica at 20 ms p95, SLO 100 ms, replicas 1..8
-    const a = demandOnlyReplicas(s, 150);
+    const a = baselineReplicas(s, 150);
     expect(a).to.be.within(2, 4);
-    expect(demandOnlyReplicas(s, 300)).to.be.greaterThan(a);
-    expect(demandOnlyReplicas(s, 0)).to.equal(1);
-    expect(demandOnlyReplicas(s, 1e6)).to.equal(8);
+    expect(baselineReplicas(s, 300)).to.be.greaterThan(a);
+    expect(baselineReplicas(s, 0)).to.equal(1);
+    expect(baselineReplicas(s, 1e6)).to.equal(8);
   });
 });

@@ -1,0 +1,168 @@
+// Audit rows from what a reconcile pass (decision rows) and the accountant (usage rows) know, through the audit
+// layer's own builders (decision.ts makeDecisionRecord, usage.ts computeUsageRecord), so every number in a row is
+// computed by the methodology docs/audit.md documents and nowhere else. Pure.
+import type { Defaulted, InferenceService, VariantSpec } from '../api/types.ts';
+import type { DecisionInput as PolicyInput } from '../decision/types.ts';
+import { DEFAULT_HEADROOM, replicasNeeded } from '../decision/index.ts';
+import { makeDecisionRecord, type DecisionKind, type DecisionRecord, type DecisionState } from './decision.ts';
+import {
+  computeUsageRecord,
+  type CarbonReading,
+  type MissingCarbonReading,
+  type ReplicasAverageMethod,
+  type UsageRecord,
+} from './usage.ts';
+
+export interface RowIdentity {
+  clusterId: string;
+  operatorVersion: string;
+  isvc: Defaulted<InferenceService>;
+}
+
+/** The carbon signal as a row needs it (the reconciler's SignalView has these fields). */
+export interface RowSignal {
+  valueGPerKWh?: number;
+  available: boolean;
+  provider?: string;
+  signal?: 'average' | 'marginal';
+  basis?: 'direct' | 'lifecycle';
+  dataTimeMs?: number;
+  estimated?: boolean;
+  isForecast?: boolean;
+  fallbackLevel: string;
+  forecast: unknown[] | null;
+}
+
+export interface DecisionRowFacts extends RowIdentity {
+  timeMs: number;
+  kind: DecisionKind;
+  before: DecisionState;
+  after: DecisionState;
+  reason: string;
+  /** The policy input of the pass (carbon, demand outlook, state), kept as JSON in the row. */
+  input: PolicyInput;
+  flags: Record<string, boolean>;
+  budgetUsed: number;
+  signal: RowSignal;
+  fallbackIndex: number;
+}
+
+export function decisionRow(f: DecisionRowFacts): DecisionRecord {
+  const { isvc, input } = f;
+  return makeDecisionRecord({
+    timeMs: f.timeMs,
+    clusterId: f.clusterId,
+    operatorVersion: f.operatorVersion,
+    namespace: isvc.metadata.namespace,
+    name: isvc.metadata.name,
+    uid: isvc.metadata.uid ?? 'unknown',
+    kind: f.kind,
+    before: f.before,
+    after: f.after,
+    reason: f.reason,
+    inputs: {
+      carbon: {
+        nowGPerKWh: input.carbon.nowGPerKWh ?? null,
+        forecastPoints: input.carbon.forecast?.length ?? 0,
+        historyPoints: input.carbon.history?.length ?? 0,
+        fallbackLevel: f.signal.fallbackLevel,
+      },
+      demand: input.demand,
+      state: input.state,
+      clusterGpuHeadroom: Number.isFinite(input.clusterGpuHeadroom) ? input.clusterGpuHeadroom : null,
+      budgetUsed: f.budgetUsed,
+      flags: f.flags,
+    },
+    ...(f.signal.valueGPerKWh !== undefined ? { ciGPerKWh: f.signal.valueGPerKWh } : {}),
+  });
+}
+
+export interface UsageRowFacts extends RowIdentity {
+  fromMs: number;
+  toMs: number;
+  variant: VariantSpec;
+  replicas: { desired: number; ready: number; average: number; method: ReplicasAverageMethod };
+  /** Mean requests/s over the interval (a rate × the interval: modelled counts). */
+  rps: number;
+  /** The intensity in force over the interval, or undefined when none was known. */
+  signal?: RowSignal;
+  fallbackIndex: number;
+  budgetUsed: number;
+}
+
+function carbonOf(f: UsageRowFacts): CarbonReading | MissingCarbonReading {
+  const s = f.signal;
+  const region = f.isvc.spec.carbon.region;
+  if (!s || s.valueGPerKWh === undefined)
+    return { missing: true, region, provider: s?.provider ?? 'none', fallbackLevel: f.fallbackIndex };
+  return {
+    valueGPerKWh: s.valueGPerKWh,
+    region,
+    provider: s.provider ?? 'unknown',
+    signal: s.signal ?? 'average',
+    basis: s.basis ?? 'direct',
+    dataTimeMs: s.dataTimeMs ?? f.fromMs,
+    estimated: s.estimated ?? !s.available,
+    forecast: s.isForecast ?? false,
+    fallbackLevel: f.fallbackIndex,
+  };
+}
+
+/** Replicas of the full variant that demand alone needs within the SLO (docs/audit.md, baseline). */
+export function baselineReplicas(isvc: Defaulted<InferenceService>, rps: number): number {
+  const full = isvc.spec.variants[0]!;
+  const n = replicasNeeded(full, rps, isvc.spec.slo.latencyP95Ms, DEFAULT_HEADROOM);
+  return Math.min(
+    isvc.spec.replicas.max,
+    Math.max(isvc.spec.replicas.min, Number.isFinite(n) ? n : isvc.spec.replicas.max),
+  );
+}
+
+export function usageRow(f: UsageRowFacts): UsageRecord {
+  const { isvc, variant: v } = f;
+  const full = isvc.spec.variants[0]!;
+  const secs = (f.toMs - f.fromMs) / 1000;
+  const util = f.replicas.average > 0 ? Math.min(1, f.rps / (f.replicas.average * v.capacityRps)) : 0;
+  const base = baselineReplicas(isvc, f.rps);
+  const embodied = isvc.spec.carbon.embodiedGPerGpuHour;
+  return computeUsageRecord({
+    intervalStartMs: f.fromMs,
+    intervalEndMs: f.toMs,
+    clusterId: f.clusterId,
+    operatorVersion: f.operatorVersion,
+    namespace: isvc.metadata.namespace,
+    name: isvc.metadata.name,
+    uid: isvc.metadata.uid ?? 'unknown',
+    tier: isvc.spec.tier,
+    variant: {
+      name: v.name,
+      quality: v.quality,
+      isFull: v.name === full.name,
+      ...(v.model.sha256 ? { modelDigest: v.model.sha256 } : {}),
+    },
+    replicas: { desired: f.replicas.desired, ready: f.replicas.ready, average: f.replicas.average },
+    replicasAverageMethod: f.replicas.method,
+    gpusPerReplica: v.gpusPerReplica,
+    power: { idleW: v.powerIdleWatts, busyW: v.powerBusyWatts, utilization: util },
+    utilizationMethod: 'modelled',
+    pue: isvc.spec.carbon.pue,
+    carbon: carbonOf(f),
+    ...(embodied > 0
+      ? { embodied: { gPerGpuHour: embodied, source: 'InferenceService spec.carbon.embodiedGPerGpuHour' } }
+      : {}),
+    requests: Math.round(f.rps * secs),
+    requestsMethod: 'modelled',
+    inferences: Math.round(f.rps * secs),
+    inferencesMethod: 'modelled',
+    baseline: {
+      replicas: base,
+      gpusPerReplica: full.gpusPerReplica,
+      power: {
+        idleW: full.powerIdleWatts,
+        busyW: full.powerBusyWatts,
+        utilization: base > 0 ? Math.min(1, f.rps / (base * full.capacityRps)) : 0,
+      },
+    },
+    degradationBudgetUsed: f.budgetUsed,
+  });
+}

@@ -1,0 +1,145 @@
+// `carbonscale operator` flags: parsed and checked in one place; every error names the flag and the value.
+import { parseArgs } from 'node:util';
+
+export interface OperatorFlags {
+  kubeconfig?: string;
+  embedded: boolean;
+  namespace?: string;
+  leaderElect?: boolean;
+  healthAddr: string;
+  auditDir?: string;
+  clusterId?: string;
+  logLevel: string;
+  modelServerImage?: string;
+  accountingIntervalMs: number;
+  exitAfterMs?: number;
+  /** Clock seconds per wall second; undefined: 1 (wall clock), or the embedded default's replay speed. */
+  clockSpeedup?: number;
+  /** 'auto' (a rule over the replay trace) or a time; undefined: now (wall clock), or auto when replaying. */
+  clockStart?: number | 'auto';
+  clockTrace?: string;
+  reconcileConcurrency: number;
+  reconcileQps: number;
+  reconcileBurst: number;
+  kubeApiQps: number;
+  kubeApiBurst: number;
+  help: boolean;
+}
+
+export const USAGE = `usage: carbonscale operator [--kubeconfig PATH | --embedded] [flags]
+
+  --kubeconfig PATH              cluster to run against (default $KUBECONFIG, then in-cluster; with neither, the
+                                 embedded local cluster is started)
+  --embedded                     start the embedded local cluster even when a kubeconfig is configured
+  --namespace NS                 the operator's namespace (leases, carbon history) (default: pod namespace or default)
+  --leader-elect true|false      campaign for the leader lease (default: true in a pod)
+  --health-addr HOST:PORT        /healthz, /readyz and /metrics (default 0.0.0.0:8081)
+  --audit-dir DIR                write the audit trail (Parquet) here (default: in memory only)
+  --cluster-id ID                cluster id in audit rows (default $CARBONSCALE_CLUSTER_ID or local)
+  --log-level LEVEL              error, warn, info, debug (default info)
+  --model-server-image IMAGE     image of the carbonscale model server
+  --accounting-interval-seconds N  usage rows per service every N clock seconds (default 60)
+  --clock-speedup N              run the operator's clock N× faster than the wall clock (a trace replay; default 1,
+                                 the embedded default 60)
+  --clock-start ISO|auto         where the clock starts (default: now; auto: a rule over --clock-trace that reaches a
+                                 high-carbon period within minutes; the embedded default uses auto)
+  --clock-trace FILE             the trace --clock-start auto reads (default the embedded trace)
+  --reconcile-concurrency N      InferenceService passes in parallel (default 4)
+  --reconcile-qps N              sustained passes per second (default 20)
+  --reconcile-burst N            pass burst (default 50)
+  --kube-api-qps N               client-side apiserver request rate (default 50)
+  --kube-api-burst N             client-side apiserver burst (default 100)
+  --exit-after-seconds N         stop cleanly after N wall seconds
+Without --kubeconfig, $KUBECONFIG or an in-cluster service account, an embedded local cluster is started.`;
+
+function positive(flag: string, v: string | undefined, dflt: number, min = 1): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new Error(`--${flag}: expected a number >= ${min}, got ${v}`);
+  return n;
+}
+
+function optionalPositive(flag: string, v: string | undefined, min: number): number | undefined {
+  return v === undefined ? undefined : positive(flag, v, 0, min);
+}
+
+function clockStart(v: string | undefined): number | 'auto' | undefined {
+  if (v === undefined || v === 'auto') return v;
+  const t = Date.parse(v);
+  if (!Number.isFinite(t)) throw new Error(`--clock-start: expected an ISO 8601 time or auto, got ${v}`);
+  return t;
+}
+
+function bool(flag: string, v: string | undefined): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'true' && v !== 'false') throw new Error(`--${flag}: expected true or false, got ${v}`);
+  return v === 'true';
+}
+
+export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorFlags {
+  const s = { type: 'string' } as const;
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      kubeconfig: s,
+      embedded: { type: 'boolean', default: false },
+      namespace: s,
+      'leader-elect': s,
+      'health-addr': { type: 'string', default: '0.0.0.0:8081' },
+      'audit-dir': s,
+      'cluster-id': s,
+      'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
+      'model-server-image': s,
+      'accounting-interval-seconds': s,
+      'exit-after-seconds': s,
+      'clock-speedup': s,
+      'clock-start': s,
+      'clock-trace': s,
+      'reconcile-concurrency': s,
+      'reconcile-qps': s,
+      'reconcile-burst': s,
+      'kube-api-qps': s,
+      'kube-api-burst': s,
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const exitAfter = optionalPositive('exit-after-seconds', v['exit-after-seconds'], 0.001);
+  const speedup = optionalPositive('clock-speedup', v['clock-speedup'], 0.001);
+  const start = clockStart(v['clock-start']);
+  const leaderElect = bool('leader-elect', v['leader-elect']);
+  const f: OperatorFlags = {
+    embedded: v.embedded,
+    healthAddr: v['health-addr'],
+    logLevel: v['log-level'],
+    accountingIntervalMs: positive('accounting-interval-seconds', v['accounting-interval-seconds'], 60) * 1000,
+    reconcileConcurrency: positive('reconcile-concurrency', v['reconcile-concurrency'], 4),
+    reconcileQps: positive('reconcile-qps', v['reconcile-qps'], 20, 0.001),
+    reconcileBurst: positive('reconcile-burst', v['reconcile-burst'], 50),
+    kubeApiQps: positive('kube-api-qps', v['kube-api-qps'], 50, 0.001),
+    kubeApiBurst: positive('kube-api-burst', v['kube-api-burst'], 100),
+    help: v.help,
+    ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
+    ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
+    ...(leaderElect !== undefined ? { leaderElect } : {}),
+    ...(v['audit-dir'] !== undefined ? { auditDir: v['audit-dir'] } : {}),
+    ...(v['cluster-id'] !== undefined ? { clusterId: v['cluster-id'] } : {}),
+    ...(v['model-server-image'] !== undefined ? { modelServerImage: v['model-server-image'] } : {}),
+    ...(exitAfter !== undefined ? { exitAfterMs: exitAfter * 1000 } : {}),
+    ...(speedup !== undefined ? { clockSpeedup: speedup } : {}),
+    ...(start !== undefined ? { clockStart: start } : {}),
+    ...(v['clock-trace'] !== undefined ? { clockTrace: v['clock-trace'] } : {}),
+  };
+  if (f.clockStart !== undefined && f.clockSpeedup === undefined && !f.embedded && !wantsEmbedded(f, env))
+    throw new Error('--clock-start: only with --clock-speedup (a replay) or the embedded default');
+  return f;
+}
+
+/** The embedded local cluster: asked for, or nothing else configured. */
+export function wantsEmbedded(
+  f: Pick<OperatorFlags, 'embedded' | 'kubeconfig'>,
+  env: NodeJS.ProcessEnv,
+  inCluster = false,
+): boolean {
+  return f.embedded || (!f.kubeconfig && !env.KUBECONFIG && !inCluster);
+}

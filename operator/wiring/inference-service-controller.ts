@@ -1,0 +1,71 @@
+// The InferenceService controller: every trigger declared here, in one place (controller-runtime's For/Owns/
+// Watches): the service itself on spec changes, its owned Deployment, Service and model-server ConfigMap, its pods
+// (readiness, scheduling), the CarbonSources it reads, and the carbon signal of its (source, region).
+import { Component, Label } from '../constants.ts';
+import type { Clock } from '../clock.ts';
+import { ControllerBuilder, predicates, type Controller, type ReconcileReport } from '../kube/controller.ts';
+import type { KubeObject } from '../kube/kube-client.ts';
+import type { Reconciler } from '../reconciler/reconciler.ts';
+import type { Caches } from './caches.ts';
+
+export interface IsvcControllerOptions {
+  concurrency: number;
+  ratePerSecond: number;
+  burst: number;
+  clock: Clock;
+  log: (level: 'info' | 'warn' | 'error', msg: string, meta?: Record<string, unknown>) => void;
+  onReconciled?: (r: ReconcileReport) => void;
+}
+
+/** Keys of the services that read `source` (directly, or through a source whose fallback chain lists it). */
+export function servicesUsingSource(c: Caches, source: string): string[] {
+  const chains = new Map<string, string[]>();
+  for (const s of c.carbonSources.list())
+    chains.set(s.metadata!.name!, ((s.spec as { fallback?: string[] } | undefined)?.fallback ?? []) as string[]);
+  const keys: string[] = [];
+  for (const o of c.isvcs.list()) {
+    const ref = ((o.spec as { carbon?: { sourceRef?: string } } | undefined)?.carbon?.sourceRef ?? 'default') as string;
+    if (ref === source || (chains.get(ref) ?? []).includes(source))
+      keys.push(`${o.metadata?.namespace}/${o.metadata?.name}`);
+  }
+  return keys;
+}
+
+/** Keys of the services that read the (source, region) pair. */
+export function servicesOfPair(c: Caches, source: string, region: string): string[] {
+  return servicesUsingSource(c, source).filter((k) => {
+    const o = c.isvcs.get(k);
+    return (o?.spec as { carbon?: { region?: string } } | undefined)?.carbon?.region === region;
+  });
+}
+
+export function inferenceServiceController(
+  c: Caches,
+  reconciler: Reconciler,
+  o: IsvcControllerOptions,
+  signalWakes: (emit: (keys: Iterable<string>) => void) => () => void,
+): Controller<KubeObject> {
+  const notState = (ch: { object: KubeObject }) =>
+    ch.object.metadata?.labels?.[Label.component] !== Component.engineState;
+  return (
+    new ControllerBuilder<KubeObject>('inferenceservice', {
+      concurrency: o.concurrency,
+      ratePerSecond: o.ratePerSecond,
+      burst: o.burst,
+      clock: o.clock,
+      log: o.log,
+      ...(o.onReconciled ? { onReconciled: o.onReconciled } : {}),
+    })
+      .for(c.isvcs, { predicate: predicates.generationChanged })
+      .owns(c.deployments, { by: { ownerKind: 'InferenceService' } })
+      .owns(c.services, { by: { ownerKind: 'InferenceService' } })
+      // The model-server ConfigMap; the books ConfigMap is written by the pass itself and wakes nothing.
+      .owns(c.configMaps, { by: { label: Label.service }, predicate: notState })
+      .owns(c.pods, { by: { label: Label.service } })
+      .watches(c.carbonSources, (ch) => servicesUsingSource(c, ch.key), {
+        how: 'services whose sourceRef or fallback chain names it',
+      })
+      .triggeredBy('carbon signal of the service’s (source, region)', signalWakes)
+      .build(async ({ key }) => reconciler.reconcile(key))
+  );
+}
