@@ -16,10 +16,11 @@ export const REPORT_PRICING_OPTIONS = {
   'statements-csv': { type: 'string' },
 } as const;
 
-/** Inserts an HTML section before the page's closing </body> (appends it when there is none). */
+/** Inserts an HTML section at the end of the page's <main> (else before </body>; appended when neither exists). */
 export async function insertHtmlSection(file: string, section: string): Promise<void> {
   const page = await readFile(file, 'utf8');
-  const at = page.lastIndexOf('</body>');
+  const main = page.lastIndexOf('</main>');
+  const at = main >= 0 ? main : page.lastIndexOf('</body>');
   await writeFile(file, at < 0 ? page + section : page.slice(0, at) + section + page.slice(at));
 }
 
