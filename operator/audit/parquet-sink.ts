@@ -500,7 +500,16 @@ export class ParquetAuditSink implements AuditSink {
     }
     for (const id of rec.ids) this.remember(id);
     // Safe to interrupt: the new journal holds the same pending rows behind a checkpoint they all follow.
-    await this.compactJournal();
+    try {
+      await this.compactJournal();
+    } catch (err) {
+      // A full or read-only disk at start: the old journal is still whole and new rows can follow it (the next
+      // recovery reads it the same way), so keep it and start degraded rather than refuse the directory.
+      await this.fs.unlink(journalPath(this.dir) + TMP_SUFFIX).catch(() => undefined);
+      this.journalSize = rec.journalWholeBytes;
+      this.journalMayBeTorn = rec.journalWholeBytes > 0; // the next append first cuts off a torn tail
+      this.setDegraded(err);
+    }
     this.log.info('audit sink opened', {
       dir: this.dir,
       usage_seq: this.streams.usage.seq,

@@ -144,6 +144,8 @@ export interface RecoveredDir {
   streams: Record<StreamKind, StreamReplay>;
   /** Record ids of the journal and of the newest files, oldest first, for dedup. */
   ids: string[];
+  /** Bytes of the journal up to its last whole line (a torn tail after it was never acknowledged). */
+  journalWholeBytes: number;
 }
 
 /** Reads what a stop left behind. Writes nothing but temp-file removal and the legacy rename. */
@@ -156,9 +158,9 @@ export async function recoverAuditDir(
   await migrateLegacyLayout(fs, dir);
   const scan = await scanPartFiles(fs, dir);
   await removeTempFiles(fs, dir, scan.tmp);
-  const journal = (await fs.exists(journalFile))
-    ? parseJournal((await fs.readFile(journalFile)).toString('utf8'), journalFile)
-    : { checkpoint: null, rows: [] };
+  const text = (await fs.exists(journalFile)) ? (await fs.readFile(journalFile)).toString('utf8') : '';
+  const journal = parseJournal(text, journalFile);
+  const journalWholeBytes = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1), 'utf8');
   const ids: string[] = [];
   const streams = {} as Record<StreamKind, StreamReplay>;
   for (const kind of STREAMS) {
@@ -169,7 +171,7 @@ export async function recoverAuditDir(
     for (const r of rows) ids.push(r.row.record_id);
   }
   await repairManifests(fs, dir, scan.parts, journal.rows);
-  return { parts: scan.parts, streams, ids };
+  return { parts: scan.parts, streams, ids, journalWholeBytes };
 }
 
 /** Ids of the newest files (at least `minRows` rows, oldest first) and the last stored row of the stream. */

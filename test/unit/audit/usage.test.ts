@@ -59,6 +59,11 @@ describe('audit usage accounting (computeUsageRecord)', () => {
       ['power.utilization', { power: { idleW: 1, busyW: 2, utilization: 2 } }],
       ['carbon.valueGPerKWh', { carbon: { ...usageInput(0, 0).carbon, valueGPerKWh: Number.NaN } }],
       ['tier', { tier: 'gold' }],
+      ['requestsMethod', { requestsMethod: 'guessed' }],
+      ['replicasAverageMethod', { replicasAverageMethod: 'mean' }],
+      ['embodied.source', { embodied: { gPerGpuHour: 10, source: '' } }],
+      ['carbon.region', { carbon: { missing: true, region: '', provider: 'electricitymaps' } }],
+      ['carbon.forecast', { carbon: { ...usageInput(0, 0).carbon, forecast: 'yes' } }],
     ];
     for (const [field, override] of cases) {
       const input = { ...usageInput(0, 0), ...override };
@@ -104,5 +109,103 @@ describe('audit usage accounting (computeUsageRecord)', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('labels how each value was obtained: modelled unless the caller says measured, snapshot unless time-weighted', () => {
+    const plain = computeUsageRecord(usageInput(0, 3));
+    expect(plain).to.include({
+      requests_method: 'modelled',
+      inferences_method: 'modelled',
+      utilization_method: 'modelled',
+      replicas_avg_method: 'snapshot',
+    });
+    const told = computeUsageRecord(
+      usageInput(0, 3, 60_000, {
+        requestsMethod: 'measured',
+        inferencesMethod: 'measured',
+        utilizationMethod: 'measured',
+        replicasAverageMethod: 'time_weighted',
+      }),
+    );
+    expect(told).to.include({
+      requests_method: 'measured',
+      inferences_method: 'measured',
+      utilization_method: 'measured',
+      replicas_avg_method: 'time_weighted',
+    });
+    // Measured energy has no utilisation, so no utilisation method either.
+    const metered = computeUsageRecord(usageInput(0, 3, 60_000, { measuredEnergy: { kWh: 0.01, source: 'kepler' } }));
+    expect([metered.utilization, metered.utilization_method]).to.deep.equal([null, null]);
+  });
+
+  it('sets ci_forecast as the caller says', () => {
+    const base = usageInput(0, 4);
+    expect(computeUsageRecord({ ...base, carbon: { ...base.carbon, forecast: true } }).ci_forecast).to.equal(true);
+    expect(computeUsageRecord(base).ci_forecast).to.equal(false);
+  });
+
+  it('writes an interval without any intensity: energy kept, intensity and emissions null, ci_missing true', () => {
+    const base = usageInput(1, 5);
+    const r = computeUsageRecord({
+      ...base,
+      carbon: { missing: true, region: 'GB', provider: 'electricitymaps', fallbackLevel: 3 },
+    });
+    expect(r.ci_missing).to.equal(true);
+    expect(r.energy_facility_kwh).to.be.greaterThan(0);
+    for (const col of [
+      'ci_g_per_kwh',
+      'ci_signal',
+      'ci_basis',
+      'ci_data_time',
+      'ci_data_age_s',
+      'ci_estimated',
+      'ci_forecast',
+      'operational_co2e_g',
+      'total_co2e_g',
+      'baseline_operational_co2e_g',
+      'baseline_total_co2e_g',
+      'savings_co2e_g',
+      'sci_g_per_1k_inferences',
+    ] as const)
+      expect(r[col], col).to.equal(null);
+    expect(r.embodied_co2e_g, 'embodied does not depend on the grid').to.be.greaterThan(0);
+    expect([r.ci_region, r.ci_provider, r.ci_fallback_level, r.ci_fallback_used]).to.deep.equal([
+      'GB',
+      'electricitymaps',
+      3,
+      true,
+    ]);
+    expect(derivedMismatches(r as unknown as Record<string, number>)).to.deep.equal([]);
+    // A made-up number in a missing row is caught by verify's recomputation.
+    expect(derivedMismatches({ ...r, total_co2e_g: 0 } as unknown as Record<string, number>)).to.deep.equal([
+      'total_co2e_g=0 but must be null',
+    ]);
+  });
+
+  it('never carries a 0 embodied figure as if counted: without a factor the row says embodied is not counted', () => {
+    const base = usageInput(0, 6);
+    const none = computeUsageRecord({ ...base, embodiedGPerGpuHour: 0 });
+    expect(none).to.include({ embodied_counted: false, embodied_source: null, embodied_g_per_gpu_hour: null });
+    expect([none.embodied_co2e_g, none.baseline_embodied_co2e_g]).to.deep.equal([null, null]);
+    expect(none.total_co2e_g).to.equal(none.operational_co2e_g);
+    const { embodiedGPerGpuHour: _drop, ...withoutField } = base;
+    expect(computeUsageRecord(withoutField).embodied_counted).to.equal(false);
+    const configured = computeUsageRecord({ ...base, embodiedGPerGpuHour: 12.5 });
+    expect(configured).to.include({
+      embodied_counted: true,
+      embodied_source: 'configured',
+      embodied_g_per_gpu_hour: 12.5,
+    });
+    const sourced = computeUsageRecord({
+      ...base,
+      embodied: { gPerGpuHour: 0, source: 'vendor LCA, fully amortised' },
+    });
+    expect(sourced).to.include({
+      embodied_counted: true,
+      embodied_co2e_g: 0,
+      embodied_source: 'vendor LCA, fully amortised',
+    });
+    for (const r of [none, configured, sourced])
+      expect(derivedMismatches(r as unknown as Record<string, number>)).to.deep.equal([]);
   });
 });
