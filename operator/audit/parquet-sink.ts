@@ -227,12 +227,20 @@ export class ParquetAuditSink implements AuditSink {
       await this.rotateNow();
     });
     if (this.buffer.length > 0) {
-      // Closing with records that never became durable: name every one, never drop silently.
-      for (const b of this.buffer)
+      // Closing with records that never became durable: name and count every one, never drop silently. (The
+      // controller re-accounts them after the restart if it can: their ids are not in the journal.)
+      for (const b of this.buffer) {
+        this.dropped++;
+        this.metrics.dropped?.inc();
         this.log.error('audit record lost at close: disk refused writes', {
           record_id: b.record.record_id,
           kind: b.kind,
+          dropped_total: this.dropped,
         });
+      }
+      this.buffer = [];
+      this.metrics.buffered?.set(0);
+      this.onHealthChange?.(this.health(), 'dropped');
     }
   }
 

@@ -139,4 +139,33 @@ describe('audit sink on a disk that refuses writes', () => {
     );
     expect(sink.health()).to.deep.include({ ok: true, dropped: 3 }); // recovered, and the drops are never forgotten
   });
+
+  it('closing while the disk still refuses writes names and counts every record it could not keep', async () => {
+    const fs = faultyFs();
+    const { logger, lines } = capturingLogger();
+    const registry = new Registry();
+    const events: string[] = [];
+    const sink = await ParquetAuditSink.open(dir, {
+      fs,
+      tickMs: 0,
+      logger,
+      registry,
+      now: () => 0,
+      onHealthChange: (_h, e) => events.push(e),
+    });
+    await sink.writeUsage(usageRecord(2, 0));
+    fs.failWith = 'ENOSPC';
+    for (let i = 1; i <= 3; i++) await sink.writeUsage(usageRecord(2, i));
+    await sink.close();
+    const lost = lines.filter((l) => String(l.message).startsWith('audit record lost at close'));
+    expect(lost.map((l) => l.record_id)).to.deep.equal([1, 2, 3].map((i) => usageRecord(2, i).record_id));
+    expect(sink.health()).to.deep.include({ buffered: 0, dropped: 3 });
+    expect(await metric(registry, 'carbonscale_audit_dropped_records_total')).to.equal(3);
+    expect(events).to.deep.equal(['degraded', 'dropped']);
+    // What was durable before the disk filled is still there for the next start.
+    fs.failWith = null;
+    const again = await ParquetAuditSink.open(dir, { tickMs: 0, logger, now: () => 0 });
+    await again.close();
+    expect((await readAll(dir)).usage.map((r) => r.record_id)).to.deep.equal([usageRecord(2, 0).record_id]);
+  });
 });
