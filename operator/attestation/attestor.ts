@@ -72,104 +72,123 @@ const DAY_MS = 86_400_000;
 /** Written last in a period's folder: the period is fully attested and is not read again. */
 export const COMPLETE_MARKER = 'complete.json';
 
+interface State {
+  o: AttestorOptions;
+  fs: AuditFs;
+  kinds: readonly PeriodKind[];
+  grace: number;
+  lookback: number;
+  retry: number;
+  nextTry: Map<string, number>;
+  done: Set<string>;
+  health: AttestorHealth;
+  /** The keyids published last (with the current one), to publish only on change. */
+  published: string | null;
+}
+
+const markerOf = (st: State, p: Period): string => path.join(st.o.dir, ATTESTATIONS_DIR, p.kind, p.id, COMPLETE_MARKER);
+
+/** Periods that ended (plus the grace) within the lookback, not marked complete, not waiting for a retry. */
+async function duePeriods(st: State, now: number): Promise<Period[]> {
+  const scan = await scanPartFiles(st.fs, st.o.dir);
+  const days = [...new Set(STREAMS.flatMap((k) => scan.parts[k].map((p) => p.day)))];
+  const out: Period[] = [];
+  for (const kind of st.kinds)
+    for (const p of periodsCovering(kind, days)) {
+      const key = `${p.kind}/${p.id}`;
+      if (st.done.has(key) || p.endMs + st.grace > now || p.endMs < now - st.lookback) continue;
+      if ((st.nextTry.get(key) ?? 0) > now) continue;
+      if (await st.fs.exists(markerOf(st, p))) st.done.add(key);
+      else out.push(p);
+    }
+  return out;
+}
+
+async function publish(st: State, key: SigningKey, now: number): Promise<void> {
+  const ring = await recordPublicKey(st.o.dir, key, now, st.fs);
+  const stamp = ring.keys.map((k) => k.keyid).join(',') + '|' + key.keyid;
+  if (stamp === st.published || !st.o.publishKeyring) return;
+  await st.o.publishKeyring(ring, key);
+  st.published = stamp;
+  st.o.logger?.info('published attestation keyring', { keyids: ring.keys.map((k) => k.keyid), current: key.keyid });
+}
+
+/** Records a period's outcome: a refusal waits retryMs; a success gets its complete.json marker. */
+async function settle(st: State, p: Period, r: AttestResult, key: SigningKey, now: number): Promise<void> {
+  const pid = `${p.kind}/${p.id}`;
+  if (r.refused.length > 0) {
+    st.nextTry.set(pid, now + st.retry);
+    st.health.refused[pid] = r.refused[0] as string;
+    st.o.logger?.warn('attestation refused: period incomplete or inconsistent', {
+      period: pid,
+      reasons: r.refused.slice(0, 5),
+    });
+    return;
+  }
+  delete st.health.refused[pid];
+  const marker = {
+    period: pid,
+    envelopes: r.written.length + r.existing.length,
+    keyid: key.keyid,
+    at: new Date(now).toISOString(),
+  };
+  await st.fs.mkdirp(path.dirname(markerOf(st, p)));
+  await st.fs.writeFileDurable(markerOf(st, p), JSON.stringify(marker) + '\n');
+  st.done.add(pid);
+  st.health.envelopesWritten += r.written.length;
+  st.o.logger?.info('attested period', { period: pid, written: r.written.length, existing: r.existing.length });
+  st.o.onAttested?.(r);
+}
+
+/** One pass on the injected clock; never throws. */
+async function pass(st: State): Promise<AttestResult[]> {
+  const now = st.o.now();
+  try {
+    const key = await st.o.keyProvider();
+    await publish(st, key, now);
+    const results: AttestResult[] = [];
+    for (const p of await duePeriods(st, now)) {
+      const r = await attestPeriod(st.o.dir, p, {
+        key,
+        nowMs: now,
+        operatorVersion: st.o.operatorVersion,
+        plan: st.o.plan ?? null,
+        sloOf: st.o.sloOf,
+        fs: st.fs,
+      });
+      results.push(r);
+      await settle(st, p, r, key, now);
+    }
+    st.health.lastError = null;
+    return results;
+  } catch (err) {
+    st.health.lastError = (err as Error).message;
+    st.o.logger?.warn('attestor pass failed; retrying at the next tick', { error: st.health.lastError });
+    return [];
+  } finally {
+    st.health.lastRunMs = now;
+  }
+}
+
 export function startAttestor(o: AttestorOptions): Attestor {
-  const fs = o.fs ?? nodeAuditFs;
-  const kinds = o.periods ?? ['day', 'month'];
-  const grace = o.graceMs ?? 2 * 3_600_000;
-  const lookback = o.lookbackMs ?? 40 * DAY_MS;
-  const retry = o.retryMs ?? 3_600_000;
-  const nextTry = new Map<string, number>();
-  const done = new Set<string>();
-  const health: AttestorHealth = { lastRunMs: null, lastError: null, envelopesWritten: 0, refused: {} };
-  let published: string | null = null;
+  const st: State = {
+    o,
+    fs: o.fs ?? nodeAuditFs,
+    kinds: o.periods ?? ['day', 'month'],
+    grace: o.graceMs ?? 2 * 3_600_000,
+    lookback: o.lookbackMs ?? 40 * DAY_MS,
+    retry: o.retryMs ?? 3_600_000,
+    nextTry: new Map(),
+    done: new Set(),
+    health: { lastRunMs: null, lastError: null, envelopesWritten: 0, refused: {} },
+    published: null,
+  };
   let running: Promise<AttestResult[]> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
 
-  const markerOf = (p: Period): string => path.join(o.dir, ATTESTATIONS_DIR, p.kind, p.id, COMPLETE_MARKER);
-
-  async function duePeriods(now: number): Promise<Period[]> {
-    const scan = await scanPartFiles(fs, o.dir);
-    const days = [...new Set(STREAMS.flatMap((k) => scan.parts[k].map((p) => p.day)))];
-    const out: Period[] = [];
-    for (const kind of kinds)
-      for (const p of periodsCovering(kind, days)) {
-        const key = `${p.kind}/${p.id}`;
-        if (done.has(key) || p.endMs + grace > now || p.endMs < now - lookback) continue;
-        if ((nextTry.get(key) ?? 0) > now) continue;
-        if (await fs.exists(markerOf(p))) done.add(key);
-        else out.push(p);
-      }
-    return out;
-  }
-
-  async function publish(key: SigningKey, now: number): Promise<void> {
-    const ring = await recordPublicKey(o.dir, key, now, fs);
-    const stamp = ring.keys.map((k) => k.keyid).join(',') + '|' + key.keyid;
-    if (stamp === published || !o.publishKeyring) return;
-    await o.publishKeyring(ring, key);
-    published = stamp;
-    o.logger?.info('published attestation keyring', { keyids: ring.keys.map((k) => k.keyid), current: key.keyid });
-  }
-
-  async function attestDue(key: SigningKey, now: number): Promise<AttestResult[]> {
-    const results: AttestResult[] = [];
-    for (const p of await duePeriods(now)) {
-      const pid = `${p.kind}/${p.id}`;
-      const r = await attestPeriod(o.dir, p, {
-        key,
-        nowMs: now,
-        operatorVersion: o.operatorVersion,
-        plan: o.plan ?? null,
-        sloOf: o.sloOf,
-        fs,
-      });
-      results.push(r);
-      if (r.refused.length > 0) {
-        nextTry.set(pid, now + retry);
-        health.refused[pid] = r.refused[0] as string;
-        o.logger?.warn('attestation refused: period incomplete or inconsistent', {
-          period: pid,
-          reasons: r.refused.slice(0, 5),
-        });
-        continue;
-      }
-      delete health.refused[pid];
-      const marker = {
-        period: pid,
-        envelopes: r.written.length + r.existing.length,
-        keyid: key.keyid,
-        at: new Date(now).toISOString(),
-      };
-      await fs.mkdirp(path.dirname(markerOf(p)));
-      await fs.writeFileDurable(markerOf(p), JSON.stringify(marker) + '\n');
-      done.add(pid);
-      health.envelopesWritten += r.written.length;
-      o.logger?.info('attested period', { period: pid, written: r.written.length, existing: r.existing.length });
-      o.onAttested?.(r);
-    }
-    return results;
-  }
-
-  async function pass(): Promise<AttestResult[]> {
-    const now = o.now();
-    try {
-      const key = await o.keyProvider();
-      await publish(key, now);
-      const results = await attestDue(key, now);
-      health.lastError = null;
-      return results;
-    } catch (err) {
-      health.lastError = (err as Error).message;
-      o.logger?.warn('attestor pass failed; retrying at the next tick', { error: health.lastError });
-      return [];
-    } finally {
-      health.lastRunMs = now;
-    }
-  }
-
   function tick(): Promise<AttestResult[]> {
-    if (!running) running = pass().finally(() => (running = null));
+    if (!running) running = pass(st).finally(() => (running = null));
     return running;
   }
 
@@ -183,7 +202,7 @@ export function startAttestor(o: AttestorOptions): Attestor {
 
   return {
     tick,
-    health: () => ({ ...health, refused: { ...health.refused } }),
+    health: () => ({ ...st.health, refused: { ...st.health.refused } }),
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
