@@ -8,7 +8,7 @@
 //
 // Exact dynamic programme over (variant, slots since the last swap capped at the dwell, budget units used).
 // Budget units are 1/BUDGET_UNITS of a window's capacity; slot 0 is rounded up (it must truly fit), later slots to
-// the nearest unit (an unbiased plan: it is re-solved every interval). Cost: slots × 2 × dwell × 121 × 2 steps.
+// the nearest unit (an unbiased plan: it is re-solved every interval). Cost: slots × 2 × dwell × 121 states, about 0.1 ms for a day of hourly slots.
 
 export const BUDGET_UNITS = 120;
 /** A cost no saving outweighs: a plan only leaves a degraded run inside its dwell when nothing else is feasible. */
@@ -50,10 +50,12 @@ export interface BudgetPlan {
   nowUnaffordable: boolean;
 }
 
-/** Budget units per slot: slot 0 rounded up, later ones to the nearest unit; `never` when it cannot fit at all. */
-function unitsPerSlot(slots: readonly PlanSlot[], o: PlanOptions, never: number): Int32Array {
-  const unit = o.capacity > 0 ? o.capacity / BUDGET_UNITS : Infinity;
-  const unit2 = (o.nextCapacity ?? 0) > 0 ? o.nextCapacity! / BUDGET_UNITS : Infinity;
+/** Budget units per slot (U units = a window's capacity): slot 0 rounded up, later ones to the nearest unit;
+ *  U + 1 (never fits) when there is no capacity. */
+function unitsPerSlot(slots: readonly PlanSlot[], o: PlanOptions, U: number): Int32Array {
+  const never = U + 1;
+  const unit = o.capacity > 0 ? o.capacity / U : Infinity;
+  const unit2 = (o.nextCapacity ?? 0) > 0 ? o.nextCapacity! / U : Infinity;
   const w = new Int32Array(slots.length);
   for (let k = 0; k < slots.length; k++) {
     const q = slots[k]!.requests;
@@ -64,50 +66,42 @@ function unitsPerSlot(slots: readonly PlanSlot[], o: PlanOptions, never: number)
   return w;
 }
 
+// Working arrays reused from call to call (a plan runs every interval for every eco service; allocating them each
+// time was a tenth of its cost). Nothing survives a call: every cell read is written first in the same call.
+const scratch = {
+  v: [new Float64Array(0), new Float64Array(0)],
+  c: new Uint8Array(0),
+  values(i: number, n: number): Float64Array {
+    if (this.v[i]!.length < n) this.v[i] = new Float64Array(n * 2);
+    return this.v[i]!.subarray(0, n);
+  },
+  choices(n: number): Uint8Array {
+    if (this.c.length < n) this.c = new Uint8Array(n * 2);
+    return this.c;
+  },
+};
+
 export function planBudget(slots: readonly PlanSlot[], start: PlanStart, o: PlanOptions): BudgetPlan {
   const n = slots.length;
   if (n === 0) return { degraded: [], nowUnaffordable: false };
   const D = Math.max(1, Math.floor(o.dwellSlots));
-  const B = BUDGET_UNITS + 1;
-  const w = unitsPerSlot(slots, o, B);
+  const U = BUDGET_UNITS;
+  const B = U + 1;
+  const w = unitsPerSlot(slots, o, U);
   const nowUnaffordable = !(o.capacity > 0) || slots[0]!.requests > o.capacity;
   if (nowUnaffordable) w[0] = B;
   const S = 2 * D * B;
-  const idx = (v: number, a: number, b: number) => (v * D + (a - 1)) * B + b;
   const stick = Math.max(0, o.hysteresis ?? 0) * Math.abs(slots[0]!.savingG);
   // Backward over the slots. value[state] = best net saving from slot k on; choice[k·S + state] = the variant of
   // slot k (0 full, 1 degraded), for state = (variant before slot k, its age, budget units used before slot k).
-  let next = new Float64Array(S);
-  let cur = new Float64Array(S);
-  const choice = new Uint8Array(n * S);
+  let next = scratch.values(0, S);
+  let cur = scratch.values(1, S);
+  next.fill(0);
+  const choice = scratch.choices(n * S);
   for (let k = n - 1; k >= 0; k--) {
     const { savingG, switchG } = slots[k]!;
-    const wk = w[k]!;
     // Hysteresis at slot 0 only: leaving the variant the workload runs must beat staying by `stick`.
-    const bias = k === 0 ? stick : 0;
-    for (let v = 0; v < 2; v++)
-      for (let a = 1; a <= D; a++) {
-        const aStay = a < D ? a + 1 : D;
-        const canSwap = a >= D;
-        for (let b = 0; b < B; b++) {
-          const fits = b + wk < B;
-          let full = -Infinity;
-          if (v === 0) full = next[idx(0, aStay, b)]!;
-          else if (canSwap) full = next[idx(0, 1, b)]! - switchG;
-          // Cutting a dwell short because the budget ran out is what the plan must avoid: allowed only as a last
-          // resort (the policy leaves a degraded variant the budget cannot pay for), never planned for.
-          else if (!fits) full = next[idx(0, 1, b)]! - switchG - FORCED_EXIT_PENALTY_G;
-          let deg = -Infinity;
-          if (fits) {
-            if (v === 1) deg = savingG + next[idx(1, aStay, b + wk)]!;
-            else if (canSwap) deg = savingG - switchG + next[idx(1, 1, b + wk)]!;
-          }
-          const i = idx(v, a, b);
-          const takeDeg = v === 1 ? deg + bias >= full : deg > full + bias;
-          cur[i] = takeDeg ? deg : full;
-          choice[k * S + i] = takeDeg ? 1 : 0;
-        }
-      }
+    stepSlot(next, cur, choice, k * S, savingG, switchG, w[k]!, D, B, k === 0 ? stick : 0);
     // Going back across the window's end: the next window starts with its budget untouched.
     if (k > 0 && slots[k]!.nextWindow && !slots[k - 1]!.nextWindow) resetBudget(cur, D, B);
     const t = next;
@@ -115,6 +109,63 @@ export function planBudget(slots: readonly PlanSlot[], start: PlanStart, o: Plan
     cur = t;
   }
   return { degraded: replay(slots, w, choice, start, D, B), nowUnaffordable };
+}
+
+/**
+ * One slot of the backward programme: `cur` (values from this slot on) from `next` (from the next slot on), and the
+ * choice per state. State layout: ((variant · D) + age − 1) · B + budget units used. Written as two tight loops
+ * (full, degraded) over the budget axis, split where the slot stops fitting, because this runs ~10⁴ times per
+ * decision.
+ */
+function stepSlot(
+  next: Float64Array,
+  cur: Float64Array,
+  choice: Uint8Array,
+  off: number,
+  savingG: number,
+  switchG: number,
+  wk: number,
+  D: number,
+  B: number,
+  bias: number,
+): void {
+  const fitEnd = Math.max(0, Math.min(B, B - wk)); // b < fitEnd: the slot fits in the budget left
+  const deg1 = D * B; // (degraded, age 1); (full, age 1) is at 0
+  for (let a = 1; a <= D; a++) {
+    const aStay = a < D ? a + 1 : D;
+    // Full before this slot: stay full, or (after the dwell) swap to degraded where the slot fits.
+    const i0 = (a - 1) * B;
+    const stay0 = (aStay - 1) * B;
+    let b = 0;
+    if (a >= D)
+      for (; b < fitEnd; b++) {
+        const full = next[stay0 + b]!;
+        const deg = savingG - switchG + next[deg1 + b + wk]!;
+        const take = deg > full + bias;
+        cur[i0 + b] = take ? deg : full;
+        choice[off + i0 + b] = take ? 1 : 0;
+      }
+    for (; b < B; b++) {
+      cur[i0 + b] = next[stay0 + b]!;
+      choice[off + i0 + b] = 0;
+    }
+    // Degraded before this slot: stay degraded where the slot fits, or swap to full: after the dwell, or as a last
+    // resort where the budget is out.
+    const i1 = (D + a - 1) * B;
+    const stay1 = (D + aStay - 1) * B;
+    const leave = a >= D ? switchG : switchG + FORCED_EXIT_PENALTY_G;
+    for (b = 0; b < fitEnd; b++) {
+      const deg = savingG + next[stay1 + b + wk]!;
+      const full = a >= D ? next[b]! - switchG : -Infinity;
+      const take = deg + bias >= full;
+      cur[i1 + b] = take ? deg : full;
+      choice[off + i1 + b] = take ? 1 : 0;
+    }
+    for (; b < B; b++) {
+      cur[i1 + b] = next[b]! - leave;
+      choice[off + i1 + b] = 0;
+    }
+  }
 }
 
 /** Values at the first slot of the next window do not depend on the budget used in this one. */

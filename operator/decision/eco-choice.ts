@@ -3,7 +3,6 @@
 // variant that fits), the budget allowance and the dwell hold. The notes it returns are the reason's words.
 import { planBudget } from './budget-plan.ts';
 import { expectedRequests } from './demand-forecast.ts';
-import { DAY_MS } from './fallback-forecast.ts';
 import { planGrid, type SlotGrid } from './plan-slots.ts';
 import type { DecisionFlags, DecisionInput, IntensityPoint, VariantProfile } from './types.ts';
 
@@ -34,8 +33,8 @@ export interface EcoChoice {
   targetIdx: number;
   /** GPU scarcity chose the variant (it may skip steps along the list). */
   gpuForced: boolean;
-  /** The plan behind the choice, for the reason text (absent when no plan was made). */
-  plan?: { grid: SlotGrid; degraded: boolean[] };
+  /** The slots and, when a plan was solved, its schedule: for the reason text. */
+  plan?: { grid: SlotGrid; degraded?: boolean[] };
 }
 
 /** Requests the window may still serve degraded, counting the rest of the window's forecast at `safety`. */
@@ -71,7 +70,8 @@ export function ecoChoice(c: EcoContext): EcoChoice {
           full,
           deg: variants[candIdx]!,
           windowEnd: c.window.endMs,
-          horizonEnd: Math.max(c.window.endMs, c.now + DAY_MS),
+          // Past the window's end only as far as a dwell begun in it can reach (the one thing coupling two windows).
+          horizonEnd: c.window.endMs + Math.max(input.policy.minDwellMs, iv),
         });
   const rest = grid
     ? grid.slots.reduce((s, x) => (x.nextWindow ? s : s + x.requests), 0) - grid.slots[0]!.requests
@@ -120,6 +120,13 @@ function planChoice(
   fraction: number,
 ): EcoChoice {
   const cur = c.curIdx !== 0;
+  // No budget for this interval: nothing to plan (a degraded variant is left; the dwell hold knows it must).
+  if (!fits) return { targetIdx: 0, gpuForced: false, plan: { grid } };
+  // Inside the dwell there is nothing to choose: the variant stays (the dwell hold below says so).
+  if (!c.canChangeVariant) {
+    if (cur || c.highCarbon) c.notes.push('within the minimum dwell since the last swap');
+    return { targetIdx: c.curIdx, gpuForced: false, plan: { grid } };
+  }
   const { lastChangeMs } = c.input.state;
   const age = lastChangeMs === undefined ? grid.dwellSlots : Math.floor((c.now - lastChangeMs) / grid.slotMs + 1e-9);
   const nextRequests = grid.slots.reduce((s, x) => (x.nextWindow ? s + x.requests : s), 0);
@@ -128,21 +135,12 @@ function planChoice(
     { degraded: cur, age },
     {
       dwellSlots: grid.dwellSlots,
-      capacity: fits ? allowed : 0,
+      capacity: allowed,
       nextCapacity: fraction * nextRequests,
       hysteresis: c.input.policy.hysteresis,
     },
   );
-  let degrade = plan.degraded[0] === true && (cur || c.canChangeVariant);
-  // Staying degraded inside the dwell may be the dwell's doing, not the plan's: say so when a free plan would leave.
-  if (degrade && cur && !c.canChangeVariant && age < grid.dwellSlots) {
-    const free = planBudget(
-      grid.slots,
-      { degraded: true, age: grid.dwellSlots },
-      { dwellSlots: grid.dwellSlots, capacity: fits ? allowed : 0, nextCapacity: fraction * nextRequests },
-    );
-    if (!free.degraded[0]) c.notes.push('holding the variant for the minimum dwell time');
-  }
+  let degrade = plan.degraded[0] === true;
   if (degrade && !cur && allowed < dwellRequests(c, grid)) {
     // Enter only if the budget can pay for the whole dwell (within this window), so it never cuts a dwell short.
     degrade = false;

@@ -35,7 +35,8 @@ import type {
   VariantProfile,
 } from './types.ts';
 
-/** What the owner declared, mapped from the InferenceService spec (units in the names). */
+/** What the owner declared, mapped from the InferenceService spec (units in the names). Treated as immutable:
+ *  the engine fingerprints each object once (policyKey), so pass a new object when the spec changes. */
 export interface ServicePolicy {
   /** Full variant first. */
   variants: VariantProfile[];
@@ -117,9 +118,20 @@ export function intervalStartFor(t: number, intervalMs: number): number {
   return Math.floor(t / intervalMs) * intervalMs;
 }
 
+// Fingerprints by object: a caller that passes the same ServicePolicy object every pass (the simulator) pays once.
+// Memoisation of a pure function; the key is recomputed for a new object even with equal contents.
+const keys = new WeakMap<ServicePolicy, string>();
+
 /** A short, stable fingerprint of a ServicePolicy (64-bit FNV-1a over its JSON, hex). */
 export function policyKey(service: ServicePolicy): string {
-  const s = JSON.stringify(service);
+  const known = keys.get(service);
+  if (known !== undefined) return known;
+  const key = fingerprint(JSON.stringify(service));
+  keys.set(service, key);
+  return key;
+}
+
+function fingerprint(s: string): string {
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193;
   for (let i = 0; i < s.length; i++) {
@@ -229,7 +241,9 @@ function assembleInput(
       currentRps: outlook.currentRps,
       predictedRps: outlook.predictedRps,
       forecast: outlook.forecast,
-      overForecastShare: overForecastShare(obs.demand.history, s.policy.intervalMs, outlook.basis),
+      ...(s.tier === 'eco' && s.slo.degradationBudget
+        ? { overForecastShare: overForecastShare(obs.demand.history, s.policy.intervalMs, outlook.basis) }
+        : {}),
     },
     state,
     clusterGpuHeadroom: obs.observed.clusterGpuHeadroom,

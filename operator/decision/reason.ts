@@ -17,7 +17,7 @@ export interface ReasonParts {
   changed: boolean;
   /** The one "budget used" (budget-books.ts); undefined without a budget. */
   budgetUsed: number | undefined;
-  plan: { grid: SlotGrid; degraded: boolean[] } | undefined;
+  plan: { grid: SlotGrid; degraded?: boolean[] } | undefined;
   notes: string[];
 }
 
@@ -36,12 +36,11 @@ function rankWords(e: ReasonParts, windowWord: string): string | undefined {
   const mine = per(inWindow[0]!);
   // Rank 1 = the largest saving per request; ties share the better rank.
   const rank = 1 + inWindow.filter((x) => per(x) > mine * (1 + 1e-9)).length;
-  const planned = inWindow.filter(({ k }) => e.plan!.degraded[k]).length;
   const unit = e.plan.grid.slotMs === 3_600_000 ? 'hours' : 'slots';
-  return (
-    `saving per degraded request ranks ${ordinal(rank)} of the ${inWindow.length} ${unit} left in ${windowWord} ` +
-    `window; the budget plan degrades ${planned} of them`
-  );
+  const words = `saving per degraded request ranks ${ordinal(rank)} of the ${inWindow.length} ${unit} left in ${windowWord} window`;
+  const schedule = e.plan.degraded;
+  if (!schedule) return words;
+  return `${words}; the budget plan degrades ${inWindow.filter(({ k }) => schedule[k]).length} of them`;
 }
 
 export function explain(e: ReasonParts): string {

@@ -1,4 +1,5 @@
-// One simulation: a carbon trace and a demand series replayed through decide() and the baselines, side by side.
+// One simulation: a carbon trace and a demand series replayed through the decision engine and the baselines, side
+// by side.
 import type { CarbonTrace } from '../carbon/trace-file.ts';
 import type { VariantProfile } from '../decision/types.ts';
 import { alignDemand, type DemandTrace, syntheticDemand } from './demand-trace.ts';
@@ -161,6 +162,8 @@ export interface Summary {
   savingVs: Record<string, number>;
   /** (b − ours) / (b − oracle bound): the share of the reachable saving we achieve. */
   oracleShare?: number;
+  /** (b − ours) / (b − threshold): our saving vs demand-only autoscaling over the threshold policy's. */
+  thresholdRatio?: number;
 }
 
 export function summarise(c: Comparison): Summary {
@@ -171,10 +174,10 @@ export function summarise(c: Comparison): Summary {
     savingVs[k] = 1 - ours / r.metrics.emissionsKg;
   }
   const s: Summary = { savingVs };
-  if (c.oracleBoundKg !== undefined) {
-    const b = c.runs['demand-only']!.metrics.emissionsKg;
-    s.oracleShare = (b - ours) / (b - c.oracleBoundKg);
-  }
+  const b = c.runs['demand-only']!.metrics.emissionsKg;
+  if (c.oracleBoundKg !== undefined) s.oracleShare = (b - ours) / (b - c.oracleBoundKg);
+  const th = c.runs.threshold?.metrics.emissionsKg;
+  if (th !== undefined && b - th > 0) s.thresholdRatio = (b - ours) / (b - th);
   return s;
 }
 
