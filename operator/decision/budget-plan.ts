@@ -39,7 +39,7 @@ export interface PlanOptions {
   capacity: number;
   /** The same for the next window's slots. */
   nextCapacity?: number;
-  /** Hysteresis: a swap now must beat staying by this share of slot 0's saving (policy.hysteresis). */
+  /** Hysteresis: a swap now must promise this share more net saving than the plan that stays (policy.hysteresis). */
   hysteresis?: number;
 }
 
@@ -91,23 +91,28 @@ export function planBudget(slots: readonly PlanSlot[], start: PlanStart, o: Plan
   const nowUnaffordable = !(o.capacity > 0) || slots[0]!.requests > o.capacity;
   if (nowUnaffordable) w[0] = B;
   const S = 2 * D * B;
-  const stick = Math.max(0, o.hysteresis ?? 0) * Math.abs(slots[0]!.savingG);
-  // Backward over the slots. value[state] = best net saving from slot k on; choice[k·S + state] = the variant of
-  // slot k (0 full, 1 degraded), for state = (variant before slot k, its age, budget units used before slot k).
+  // Backward over the slots after now. value[state] = best net saving from slot k on; choice[k·S + state] = the
+  // variant of slot k (0 full, 1 degraded), for state = (variant before slot k, its age, budget units used before).
   let next = scratch.values(0, S);
   let cur = scratch.values(1, S);
   next.fill(0);
   const choice = scratch.choices(n * S);
-  for (let k = n - 1; k >= 0; k--) {
+  for (let k = n - 1; k >= 1; k--) {
     const { savingG, switchG } = slots[k]!;
-    // Hysteresis at slot 0 only: leaving the variant the workload runs must beat staying by `stick`.
-    stepSlot(next, cur, choice, k * S, savingG, switchG, w[k]!, D, B, k === 0 ? stick : 0);
+    stepSlot(next, cur, choice, k * S, savingG, switchG, w[k]!, D, B);
     // Going back across the window's end: the next window starts with its budget untouched.
-    if (k > 0 && slots[k]!.nextWindow && !slots[k - 1]!.nextWindow) resetBudget(cur, D, B);
+    if (slots[k]!.nextWindow && !slots[k - 1]!.nextWindow) resetBudget(cur, D, B);
     const t = next;
     next = cur;
     cur = t;
   }
+  if (n === 1) next.fill(0);
+  // Now (slot 0), from the start state only, with the hysteresis: a swap must promise `hysteresis` more than the
+  // plan that stays (the user's dead band, applied to the whole plan's saving).
+  const v0 = start.degraded ? 1 : 0;
+  const a0 = Math.min(D, Math.max(1, Math.floor(start.age)));
+  const c0 = slotZero(next, slots[0]!, w[0]!, v0, a0, D, B, Math.max(0, o.hysteresis ?? 0));
+  choice[(v0 * D + (a0 - 1)) * B] = c0;
   return { degraded: replay(slots, w, choice, start, D, B), nowUnaffordable };
 }
 
@@ -127,7 +132,6 @@ function stepSlot(
   wk: number,
   D: number,
   B: number,
-  bias: number,
 ): void {
   const fitEnd = Math.max(0, Math.min(B, B - wk)); // b < fitEnd: the slot fits in the budget left
   const deg1 = D * B; // (degraded, age 1); (full, age 1) is at 0
@@ -141,7 +145,7 @@ function stepSlot(
       for (; b < fitEnd; b++) {
         const full = next[stay0 + b]!;
         const deg = savingG - switchG + next[deg1 + b + wk]!;
-        const take = deg > full + bias;
+        const take = deg > full;
         cur[i0 + b] = take ? deg : full;
         choice[off + i0 + b] = take ? 1 : 0;
       }
@@ -157,7 +161,7 @@ function stepSlot(
     for (b = 0; b < fitEnd; b++) {
       const deg = savingG + next[stay1 + b + wk]!;
       const full = a >= D ? next[b]! - switchG : -Infinity;
-      const take = deg + bias >= full;
+      const take = deg >= full;
       cur[i1 + b] = take ? deg : full;
       choice[off + i1 + b] = take ? 1 : 0;
     }
@@ -166,6 +170,35 @@ function stepSlot(
       choice[off + i1 + b] = 0;
     }
   }
+}
+
+/** The choice for slot 0 from the start state (no budget used yet), given the values from slot 1 on. */
+function slotZero(
+  next: Float64Array,
+  s0: PlanSlot,
+  w0: number,
+  v0: number,
+  a0: number,
+  D: number,
+  B: number,
+  hysteresis: number,
+): number {
+  const at = (v: number, a: number, b: number) => next[(v * D + (a - 1)) * B + b]!;
+  const aStay = a0 < D ? a0 + 1 : D;
+  const canSwap = a0 >= D;
+  const fits = w0 < B;
+  let full = -Infinity;
+  if (v0 === 0) full = at(0, aStay, 0);
+  else if (canSwap) full = at(0, 1, 0) - s0.switchG;
+  else if (!fits) full = at(0, 1, 0) - s0.switchG - FORCED_EXIT_PENALTY_G;
+  let deg = -Infinity;
+  if (fits)
+    deg = v0 === 1 ? s0.savingG + at(1, aStay, w0) : canSwap ? s0.savingG - s0.switchG + at(1, 1, w0) : -Infinity;
+  const stay = v0 === 1 ? deg : full;
+  const swap = v0 === 1 ? full : deg;
+  if (stay === -Infinity) return swap === -Infinity ? v0 : 1 - v0;
+  // A swap commits to at least a dwell: it must beat staying by the hysteresis share of a dwell's saving at now's rate.
+  return swap > stay + hysteresis * D * Math.abs(s0.savingG) ? 1 - v0 : v0;
 }
 
 /** Values at the first slot of the next window do not depend on the budget used in this one. */

@@ -68,6 +68,8 @@ export function validateDecisionInput(input: DecisionInput): void {
   if (input.demand.predictedRps !== undefined) finite(input.demand.predictedRps, 'demand.predictedRps', 0);
   if (input.demand.overForecastShare !== undefined)
     finite(input.demand.overForecastShare, 'demand.overForecastShare', 0, 1);
+  if (input.demand.underForecastShare !== undefined)
+    finite(input.demand.underForecastShare, 'demand.underForecastShare', 0, 1);
   const st = input.state;
   if (!st || !st.budget) throw new DecisionInputError('state.budget', 'missing');
   finite(st.budget.windowStartMs, 'state.budget.windowStartMs');

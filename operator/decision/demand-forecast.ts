@@ -157,3 +157,31 @@ export function overForecastShare(history: readonly DemandPoint[], intervalMs: n
   if (!(predicted > 0)) return measured > 0 ? 0 : 1;
   return Math.min(1, Math.max(0, (predicted - measured) / predicted));
 }
+
+/**
+ * How much the outlook's rule under-forecast single intervals over the last day, measured on the history: each
+ * interval predicted as the engine would have at its start (same lag, scaled by the interval before it); the worst
+ * shortfall, as a share of its prediction (clamped to 1). 0 for an exact predictor; 1 when the history is too short
+ * to measure it. A degraded interval is budgeted at its expected requests × (1 + this): a burst while degraded is
+ * what pushes a window over its budget, and the worst one seen is the assumption-free margin (ADR 0103).
+ */
+export function underForecastShare(history: readonly DemandPoint[], intervalMs: number, basis: DemandBasis): number {
+  const lag = basis === 'week' ? WEEK_MS : basis === 'day' ? DAY_MS : undefined;
+  const last = history[history.length - 1];
+  if (lag === undefined || !last) return 1;
+  const span = pointSpanMs(intervalMs);
+  let predicted = 0;
+  let worst = 0;
+  for (let t = last.timeMs + intervalMs - DAY_MS; t <= last.timeMs; t += intervalMs) {
+    const m = rateAt(history, t, span);
+    const level = rateAt(history, t - intervalMs, span);
+    const ref = rateAt(history, t - intervalMs - lag, span);
+    const same = rateAt(history, t - lag, span);
+    if (m === undefined || level === undefined || ref === undefined || same === undefined) return 1;
+    const p = same * (ref > 0 ? level / ref : 1);
+    predicted += p;
+    if (m > p) worst = Math.max(worst, p > 0 ? (m - p) / p : 1);
+  }
+  if (!(predicted > 0)) return worst > 0 ? 1 : 0;
+  return Math.min(1, worst);
+}

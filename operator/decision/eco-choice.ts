@@ -79,7 +79,9 @@ export function ecoChoice(c: EcoContext): EcoChoice {
   // The budget is judged on the expected requests (the outlook), the same numbers the plan uses; the margin for a
   // quieter day than forecast is the measured over-forecast (allowance()).
   const allowed = allowance(c, budget.fraction, Math.max(0, rest), w0);
-  const fits = allowed >= w0;
+  // A degraded interval spends its expected requests plus the measured under-forecast (a burst while degraded).
+  const spend = 1 + (input.demand.underForecastShare ?? 0);
+  const fits = allowed >= w0 * spend;
   if (!fits) c.flags.budgetExhausted = true;
 
   let out: EcoChoice = { targetIdx: 0, gpuForced: false };
@@ -97,7 +99,7 @@ export function ecoChoice(c: EcoContext): EcoChoice {
       c.notes.push('not enough GPUs for the full variant at this demand');
     }
   } else if (grid && c.rate(variants[candIdx]!).gPerHour < c.rate(full).gPerHour) {
-    out = planChoice(c, grid, candIdx, allowed, fits, budget.fraction);
+    out = planChoice(c, grid, candIdx, allowed, fits, budget.fraction, spend);
   }
   // Dwell: hold the current variant unless the budget or the floor forbid it.
   if (out.targetIdx !== c.curIdx && !c.canChangeVariant) {
@@ -118,6 +120,7 @@ function planChoice(
   allowed: number,
   fits: boolean,
   fraction: number,
+  spend: number,
 ): EcoChoice {
   const cur = c.curIdx !== 0;
   // No budget for this interval: nothing to plan (a degraded variant is left; the dwell hold knows it must).
@@ -130,8 +133,9 @@ function planChoice(
   const { lastChangeMs } = c.input.state;
   const age = lastChangeMs === undefined ? grid.dwellSlots : Math.floor((c.now - lastChangeMs) / grid.slotMs + 1e-9);
   const nextRequests = grid.slots.reduce((s, x) => (x.nextWindow ? s + x.requests : s), 0);
+  const slots = spend === 1 ? grid.slots : grid.slots.map((x) => ({ ...x, requests: x.requests * spend }));
   const plan = planBudget(
-    grid.slots,
+    slots,
     { degraded: cur, age },
     {
       dwellSlots: grid.dwellSlots,
@@ -141,12 +145,12 @@ function planChoice(
     },
   );
   let degrade = plan.degraded[0] === true;
-  if (degrade && !cur && allowed < dwellRequests(c, grid)) {
+  if (degrade && !cur && allowed < dwellRequests(c, grid) * spend) {
     // Enter only if the budget can pay for the whole dwell (within this window), so it never cuts a dwell short.
     degrade = false;
     c.notes.push('the budget left in this window cannot pay for the minimum dwell');
   }
-  if (!degrade && fits && c.highCarbon) c.notes.push(whyNotNow(c, grid, plan.degraded, allowed));
+  if (!degrade && fits && c.highCarbon) c.notes.push(whyNotNow(c, grid, plan.degraded, allowed / spend));
   return { targetIdx: degrade ? candIdx : 0, gpuForced: false, plan: { grid, degraded: plan.degraded } };
 }
 

@@ -22,7 +22,13 @@ import { bookRequests, budgetUsed, emptyBudget, windowEndFor } from './budget-bo
 import { windowStartFor } from './budget-window.ts';
 import { decide } from './decide.ts';
 import { DecisionInputError } from './decision-input-error.ts';
-import { demandOutlook, expectedRequests, overForecastShare, type DemandOutlook } from './demand-forecast.ts';
+import {
+  demandOutlook,
+  expectedRequests,
+  overForecastShare,
+  underForecastShare,
+  type DemandOutlook,
+} from './demand-forecast.ts';
 import type {
   BudgetState,
   Decision,
@@ -242,7 +248,10 @@ function assembleInput(
       predictedRps: outlook.predictedRps,
       forecast: outlook.forecast,
       ...(s.tier === 'eco' && s.slo.degradationBudget
-        ? { overForecastShare: overForecastShare(obs.demand.history, s.policy.intervalMs, outlook.basis) }
+        ? {
+            overForecastShare: overForecastShare(obs.demand.history, s.policy.intervalMs, outlook.basis),
+            underForecastShare: underForecastShare(obs.demand.history, s.policy.intervalMs, outlook.basis),
+          }
         : {}),
     },
     state,

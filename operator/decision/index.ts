@@ -3,7 +3,14 @@
 export { engineStep, newBooks, intervalStartFor, policyKey } from './engine.ts';
 export type { ServicePolicy, StandingPlan, EngineBooks, EngineObservation, EngineStep, BudgetLive } from './engine.ts';
 export { budgetUsed, bookRequests, requestsServed, emptyBudget, windowEndFor } from './budget-books.ts';
-export { demandOutlook, expectedRequests, overForecastShare, rateAt, DEMAND_HISTORY_MS } from './demand-forecast.ts';
+export {
+  demandOutlook,
+  expectedRequests,
+  overForecastShare,
+  underForecastShare,
+  rateAt,
+  DEMAND_HISTORY_MS,
+} from './demand-forecast.ts';
 export { planBudget, BUDGET_UNITS } from './budget-plan.ts';
 export type { PlanSlot, BudgetPlan } from './budget-plan.ts';
 export type { DemandOutlook, DemandBasis } from './demand-forecast.ts';

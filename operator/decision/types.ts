@@ -67,6 +67,9 @@ export interface DemandSignal {
   /** How much that prediction over-forecast the last day, measured (0..1; demand-forecast.ts overForecastShare):
    *  the budget counts the rest of the window's forecast at (1 − this). Without it: policy.budgetDemandSafety. */
   overForecastShare?: number;
+  /** The worst share by which it under-forecast one interval over the last day, measured (0..1;
+   *  underForecastShare): a degraded interval is budgeted at its expected requests × (1 + this). Without it: 0. */
+  underForecastShare?: number;
 }
 
 export interface PolicyKnobs {
