@@ -2,7 +2,20 @@
 // and for end-to-end runs kube-controller-manager, kube-scheduler and kwok (a fake kubelet) with fake GPU nodes.
 // Used by the integration/e2e test tiers and by the embedded default (`scripts/run.sh`).
 // Binaries come from $KUBEBUILDER_ASSETS (the envtest convention), built by scripts/build-k8s-binaries.sh.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +31,17 @@ export interface ControlPlaneOptions {
   /** Keep the temp dir after stop (debugging). */
   keepDir?: boolean;
   log?: (msg: string) => void;
+  /**
+   * Audit every request (reads and watches too, at Metadata level) of these users or groups, on top of the
+   * writes of everyone: the soak counts an operator's GETs, LISTs and watches from outside. Other users' reads
+   * (kwok, the controller-manager) stay out of the log, which keeps it small at scale.
+   */
+  auditAllVerbsFor?: { users?: string[]; groups?: string[] };
+  /**
+   * ClusterIP range. The default /16 holds 65,534 Services (a /24 held about 250, too few for a scale run);
+   * the addresses are virtual: no kube-proxy runs, nothing is ever sent to them.
+   */
+  serviceClusterIpRange?: string;
 }
 
 export interface GpuNodeSpec {
@@ -52,6 +76,9 @@ export class LocalControlPlane {
   private procs: ManagedProcess[] = [];
   private apiserver?: ManagedProcess;
   private apiserverArgs: string[] = [];
+  private etcd?: ManagedProcess;
+  private etcdArgs: string[] = [];
+  private disks: string[] = [];
   apiPort = 0;
   etcdPort = 0;
   kubeconfigPath = '';
@@ -81,8 +108,7 @@ export class LocalControlPlane {
     this.pki = createPki(this.dir);
     this.etcdPort = await freePort();
     const etcdPeer = await freePort();
-    this.log(`starting etcd on 127.0.0.1:${this.etcdPort}`);
-    const etcd = this.spawn('etcd', [
+    this.etcdArgs = [
       `--data-dir=${join(this.dir, 'etcd')}`,
       `--listen-client-urls=http://127.0.0.1:${this.etcdPort}`,
       `--advertise-client-urls=http://127.0.0.1:${this.etcdPort}`,
@@ -91,13 +117,8 @@ export class LocalControlPlane {
       `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
       '--unsafe-no-fsync',
       '--log-level=warn',
-    ]);
-    await waitUntil(
-      'etcd to serve',
-      () => exitedOr(etcd, httpOk(`http://127.0.0.1:${this.etcdPort}/health`)),
-      30_000,
-      () => etcd.logTail(),
-    );
+    ];
+    await this.startEtcd();
 
     this.apiPort = await freePort();
     const admin = issueClientCert(this.pki, 'carbonscale-admin', ['system:masters']);
@@ -113,7 +134,7 @@ export class LocalControlPlane {
       `--service-account-issuer=https://127.0.0.1:${this.apiPort}/`,
       `--service-account-key-file=${this.pki.saKey}`,
       `--service-account-signing-key-file=${this.pki.saKey}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
+      `--service-cluster-ip-range=${this.opts.serviceClusterIpRange ?? DEFAULT_SERVICE_CIDR}`,
       '--authorization-mode=RBAC',
       '--allow-privileged=true',
       // A loopback advertise address is refused by the default endpoint reconciler (as envtest does).
@@ -130,8 +151,15 @@ export class LocalControlPlane {
   }
 
   private writeAuditPolicy(): string {
-    // Metadata-level audit of writes only: tests count the operator's writes from it.
+    // Metadata-level audit of writes: tests count the operator's writes from it. The first matching rule wins,
+    // so the users and groups of auditAllVerbsFor get every verb, everyone else writes only.
     const p = join(this.dir, 'audit-policy.yaml');
+    const all = this.opts.auditAllVerbsFor;
+    const quoted = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
+    const everyVerb = [
+      ...(all?.users?.length ? ['- level: Metadata', `  users: ${quoted(all.users)}`] : []),
+      ...(all?.groups?.length ? ['- level: Metadata', `  userGroups: ${quoted(all.groups)}`] : []),
+    ];
     writeFileSync(
       p,
       [
@@ -139,6 +167,7 @@ export class LocalControlPlane {
         'kind: Policy',
         'omitStages: ["RequestReceived"]',
         'rules:',
+        ...everyVerb,
         '- level: Metadata',
         '  verbs: ["create", "update", "patch", "delete", "deletecollection"]',
         '- level: None',
@@ -146,6 +175,32 @@ export class LocalControlPlane {
       ].join('\n'),
     );
     return p;
+  }
+
+  private async startEtcd(): Promise<void> {
+    this.log(`starting etcd on 127.0.0.1:${this.etcdPort}`);
+    const etcd = this.spawn('etcd', this.etcdArgs);
+    this.etcd = etcd;
+    await waitUntil(
+      'etcd to serve',
+      () => exitedOr(etcd, httpOk(`http://127.0.0.1:${this.etcdPort}/health`)),
+      30_000,
+      () => etcd.logTail(),
+    );
+  }
+
+  /** Stops etcd (the apiserver keeps running and fails its storage calls), to test an etcd outage. */
+  async stopEtcd(): Promise<void> {
+    if (!this.etcd) return;
+    await this.etcd.stop();
+    this.procs = this.procs.filter((p) => p !== this.etcd);
+    this.etcd = undefined;
+  }
+
+  /** Restarts etcd on the same ports and data directory (nothing is lost: the data dir survives). */
+  async restartEtcd(): Promise<void> {
+    if (this.etcd) await this.stopEtcd();
+    await this.startEtcd();
   }
 
   private async startApiserver(): Promise<void> {
@@ -172,6 +227,79 @@ export class LocalControlPlane {
   async restartApiserver(): Promise<void> {
     if (this.apiserver) await this.stopApiserver();
     await this.startApiserver();
+  }
+
+  /** PID of the running kube-apiserver (undefined while stopped). */
+  get apiserverPid(): number | undefined {
+    return this.apiserver?.pid;
+  }
+
+  /** Marks nodes unschedulable (kubectl cordon) or schedulable again (uncordon). */
+  async setNodesSchedulable(names: string[], schedulable: boolean): Promise<void> {
+    const core = this.adminConfig().makeApiClient(k8s.CoreV1Api);
+    for (const name of names)
+      await core.patchNode(
+        { name, body: { spec: { unschedulable: !schedulable } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+  }
+
+  /**
+   * kubectl drain without the eviction API: cordons the nodes, then deletes every pod bound to them (their
+   * controllers recreate them, and the scheduler places them on what capacity is left, or leaves them Pending).
+   * Returns how many pods were deleted.
+   */
+  async drainNodes(names: string[]): Promise<number> {
+    await this.setNodesSchedulable(names, false);
+    const core = this.adminConfig().makeApiClient(k8s.CoreV1Api);
+    let deleted = 0;
+    for (const name of names) {
+      const pods = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}` });
+      for (const p of pods.items) {
+        await core
+          .deleteNamespacedPod({ name: p.metadata!.name!, namespace: p.metadata!.namespace!, gracePeriodSeconds: 0 })
+          .catch((e: unknown) => {
+            if ((e as { code?: number }).code !== 404) throw e;
+          });
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  /**
+   * A small disk (tmpfs of `bytes`) mounted at a new directory in the control plane's dir, e.g. the operator's
+   * audit directory for a disk-full test; `fill()` takes all its free space with a filler file and `free()`
+   * removes it. Needs root (mount(2)); unmounted by stop(). Throws in words when it cannot mount.
+   */
+  smallDisk(name: string, bytes: number): SmallDisk {
+    const path = join(this.dir, name);
+    mkdirSync(path, { recursive: true });
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'tmpfs', path], { stdio: 'pipe' });
+    } catch (e) {
+      throw new Error(
+        `cannot mount a ${bytes}-byte tmpfs at ${path} (needs root): ${String((e as { stderr?: Buffer }).stderr ?? e)}`,
+      );
+    }
+    this.disks.push(path);
+    const filler = join(path, '.filler');
+    return {
+      path,
+      fill: () => fillUp(filler),
+      free: () => rmSync(filler, { force: true }),
+      unmount: () => this.unmount(path),
+    };
+  }
+
+  private unmount(path: string): void {
+    if (!this.disks.includes(path)) return;
+    this.disks = this.disks.filter((d) => d !== path);
+    try {
+      execFileSync('umount', ['-l', path], { stdio: 'pipe' });
+    } catch {
+      // already gone
+    }
   }
 
   private async startFull(): Promise<void> {
@@ -357,21 +485,86 @@ export class LocalControlPlane {
     }
   }
 
-  /** Lines of the apiserver audit log (JSON events for write verbs). */
+  /** Path of the apiserver audit log (JSON lines). */
+  get auditLogPath(): string {
+    return join(this.dir, 'audit.log');
+  }
+
+  /** Lines of the apiserver audit log (JSON events for write verbs, and every verb of auditAllVerbsFor). */
   auditEvents(): Array<Record<string, unknown>> {
-    const p = join(this.dir, 'audit.log');
-    if (!existsSync(p)) return [];
-    return readFileSync(p, 'utf8')
+    return this.auditEventsFrom(0).events;
+  }
+
+  /**
+   * The audit events written after byte `offset` of the log, and the offset to read on from next time (a big
+   * log is read in pieces, never whole; a line still being written is left for the next call).
+   */
+  auditEventsFrom(offset: number): { events: Array<Record<string, unknown>>; offset: number } {
+    const p = this.auditLogPath;
+    if (!existsSync(p)) return { events: [], offset };
+    const size = statSync(p).size;
+    if (size <= offset) return { events: [], offset };
+    const buf = Buffer.alloc(size - offset);
+    const fd = openSync(p, 'r');
+    try {
+      readSync(fd, buf, 0, buf.length, offset);
+    } finally {
+      closeSync(fd);
+    }
+    const end = buf.lastIndexOf(0x0a) + 1;
+    const events = buf
+      .subarray(0, end)
+      .toString('utf8')
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { events, offset: offset + end };
   }
 
   async stop(): Promise<void> {
     for (const p of [...this.procs].reverse()) await p.stop();
     this.procs = [];
+    for (const d of [...this.disks]) this.unmount(d);
     if (!this.opts.keepDir) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The default ClusterIP range: a /16, room for 65,534 Services. */
+export const DEFAULT_SERVICE_CIDR = '10.0.0.0/16';
+
+export interface SmallDisk {
+  path: string;
+  /** Takes every free byte with a filler file (writes until ENOSPC). */
+  fill(): void;
+  /** Removes the filler file. */
+  free(): void;
+  unmount(): void;
+}
+
+function fillUp(file: string): void {
+  const fd = openSync(file, 'a');
+  const chunk = Buffer.alloc(64 * 1024, 0x78);
+  try {
+    for (;;) writeSyncAll(fd, chunk);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+  } finally {
+    closeSync(fd);
+  }
+  // Smaller writes take the last partial block too.
+  const fd2 = openSync(file, 'a');
+  try {
+    for (;;) writeSyncAll(fd2, chunk.subarray(0, 512));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+  } finally {
+    closeSync(fd2);
+  }
+}
+
+function writeSyncAll(fd: number, b: Buffer): void {
+  let off = 0;
+  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
 }
 
 class FatalStartError extends Error {

@@ -1,0 +1,81 @@
+// Helpers the scenarios share: the leader process, waiting for quiet, a burst of spec changes, convergence.
+import { objectPath, Resources } from '../../../operator/kube/kube-client.ts';
+import { isLeaseTraffic, isWrite } from '../apiserver-audit.ts';
+import { HARNESS_MANAGER, inferenceService, inParallel, type ServiceRef } from '../fixtures.ts';
+import { sleep, type OperatorProcess } from '../operator-process.ts';
+import { OPERATOR_USERS } from '../soak-cluster.ts';
+import { keyOf } from '../world-view.ts';
+import type { SoakContext } from './context.ts';
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const auditDirOf = (ctx: SoakContext) => `${ctx.opts.work}/audit`;
+
+/** The running leader, or a fresh one (leader election on, the soak's audit directory, usage rows every 10 s). */
+export async function ensureLeader(ctx: SoakContext, extraArgs: string[] = []): Promise<OperatorProcess> {
+  if (ctx.leader?.running) return ctx.leader;
+  const op =
+    ctx.leader ??
+    ctx.env.operator(OPERATOR_USERS[0], {
+      leaderElect: true,
+      auditDir: auditDirOf(ctx),
+      args: ['--accounting-interval-seconds', '10', ...extraArgs],
+    });
+  await op.start();
+  await op.waitReady(ctx.opts.timeoutMs);
+  ctx.leader = op;
+  return op;
+}
+
+/** Waits until the operators have made no write (but Lease renewals) for `settleMs`, at most `timeoutMs`. */
+export async function settle(ctx: SoakContext, settleMs = 10_000, timeoutMs = 120_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const recent = ctx.audit
+      .between(OPERATOR_USERS, Date.now() - settleMs)
+      .filter((x) => isWrite(x) && !isLeaseTraffic(x) && x.resource !== 'events');
+    if (recent.length === 0) return;
+    await sleep(2000);
+  }
+}
+
+let burstNo = 0;
+/** A spec change of every service (max replicas 2 ↔ 3): one pass each, a burst of work. */
+export async function specBurst(ctx: SoakContext, of: readonly ServiceRef[] = ctx.world.services): Promise<void> {
+  const max = ++burstNo % 2 === 1 ? 3 : 2;
+  await inParallel(of, 16, (s) => {
+    const o = inferenceService(s, ctx.world.spec) as Any;
+    o.spec.replicas.max = max;
+    return ctx.env.client.apply(objectPath(Resources.inferenceService, s.name, s.namespace), o, true, HARNESS_MANAGER);
+  });
+}
+
+/** Waits until every service is reconciled at its current generation with its Deployment; returns those that are not. */
+export function converged(ctx: SoakContext, timeoutMs = ctx.opts.timeoutMs): Promise<ServiceRef[]> {
+  return ctx.view.waitAll((s) => {
+    const i = ctx.view.isvcs.objects.get(keyOf(s)) as Any | undefined;
+    return !!i && i.status?.observedGeneration === i.metadata?.generation && ctx.view.deployments.objects.has(keyOf(s));
+  }, timeoutMs);
+}
+
+export function convergedRow(ctx: SoakContext, scenario: string, what: string, left: readonly ServiceRef[]) {
+  const n = ctx.world.services.length;
+  ctx.results.check(
+    scenario,
+    what,
+    left.length === 0,
+    `${n - left.length} of ${n}`,
+    'all',
+    left.slice(0, 3).map(keyOf).join(', '),
+  );
+}
+
+export async function eventsSince(ctx: SoakContext, reason: string, sinceMs: number): Promise<string[]> {
+  const l = await ctx.env.client.listAll<Any>('/apis/events.k8s.io/v1/events');
+  return l.items
+    .filter((e) => e.reason === reason)
+    .filter(
+      (e) => Date.parse(e.series?.lastObservedTime ?? e.eventTime ?? e.metadata?.creationTimestamp) >= sinceMs - 1000,
+    )
+    .map((e) => `${e.regarding?.namespace}/${e.regarding?.name}: ${String(e.note).slice(0, 160)}`);
+}
