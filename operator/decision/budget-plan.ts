@@ -69,11 +69,16 @@ function unitsPerSlot(slots: readonly PlanSlot[], o: PlanOptions, U: number): In
 // Working arrays reused from call to call (a plan runs every interval for every eco service; allocating them each
 // time was a tenth of its cost). Nothing survives a call: every cell read is written first in the same call.
 const scratch = {
+  size: 0,
   v: [new Float64Array(0), new Float64Array(0)],
   c: new Uint8Array(0),
-  values(i: number, n: number): Float64Array {
-    if (this.v[i]!.length < n) this.v[i] = new Float64Array(n * 2);
-    return this.v[i]!.subarray(0, n);
+  /** Two value arrays of exactly `n` cells (exact length keeps V8's typed-array loops on the fast path). */
+  values(n: number): Float64Array[] {
+    if (this.size !== n) {
+      this.v = [new Float64Array(n), new Float64Array(n)];
+      this.size = n;
+    }
+    return this.v;
   },
   choices(n: number): Uint8Array {
     if (this.c.length < n) this.c = new Uint8Array(n * 2);
@@ -93,8 +98,7 @@ export function planBudget(slots: readonly PlanSlot[], start: PlanStart, o: Plan
   const S = 2 * D * B;
   // Backward over the slots after now. value[state] = best net saving from slot k on; choice[k·S + state] = the
   // variant of slot k (0 full, 1 degraded), for state = (variant before slot k, its age, budget units used before).
-  let next = scratch.values(0, S);
-  let cur = scratch.values(1, S);
+  let [next, cur] = scratch.values(S) as [Float64Array, Float64Array];
   next.fill(0);
   const choice = scratch.choices(n * S);
   for (let k = n - 1; k >= 1; k--) {
