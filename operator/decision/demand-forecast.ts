@@ -15,9 +15,10 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 
-/** How far back the outlook ever looks: a week and a day of per-interval points (ADR 0102): the weekly rule and
- *  the measurement of its error over the last day (overForecastShare). Older points are ignored. */
-export const DEMAND_HISTORY_MS = WEEK_MS + DAY_MS;
+/** How far back the outlook ever looks (ADR 0102): a week and a day for the weekly rule and the measurement of its
+ *  error over the last day, plus an hour so that one more interval (of up to an hour) is always there: keep every
+ *  point younger than this. Older points are ignored. */
+export const DEMAND_HISTORY_MS = WEEK_MS + DAY_MS + HOUR_MS;
 
 export type DemandBasis = 'week' | 'day' | 'current' | 'none';
 

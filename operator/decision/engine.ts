@@ -85,11 +85,12 @@ export interface EngineObservation {
    *  schedulable beyond what the service holds (Infinity for no limit). */
   observed: { variant?: string; replicas?: number; clusterGpuHeadroom: number };
   /** Intensity now (undefined = no signal), gCO2eq/kWh; a provider forecast (future points); measured history
-   *  (ascending, at least the last 24 h for the fallback forecast); whether the forecast was built from history. */
+   *  (ascending; CARBON_HISTORY_MS = 8 days for the fallback forecast's profile, at least the last 24 h); whether the
+   *  forecast was built from history. */
   carbon: { nowGPerKWh?: number; forecast?: IntensityPoint[]; history: IntensityPoint[]; forecastIsFallback?: boolean };
   /** Measured mean request rates, one point per decision interval (timeMs = the interval's start), ascending, up
-   *  to now: the interval that just ended included from the first pass of the next. DEMAND_HISTORY_MS (8 days and an
-   *  interval) of them is all the outlook uses (ADR 0102). */
+   *  to now: the interval that just ended included from the first pass of the next. The points younger than
+   *  DEMAND_HISTORY_MS (8 days and an hour) are all the outlook uses (ADR 0102). */
   demand: { history: DemandPoint[] };
 }
 
