@@ -56,6 +56,18 @@ describe('decide(): eco', () => {
     expect(d.expectedEmissionsGPerHour).to.be.greaterThan(0);
   });
 
+  it('says what it ranks: the cleanest hour ranks last by saving per request, and prints only rounded numbers', () => {
+    const fc = series(T0 + HOUR, 23, (i) => 300 + 10 * i);
+    const d = decide(baseInput({ carbon: { nowGPerKWh: 123.456, forecast: fc, history: history(200) } }), T0);
+    expect(d.variant).to.equal('full-13b');
+    expect(d.reason).to.match(/grid at 123 gCO2\/kWh \(eco\)/);
+    expect(d.reason).to.match(/saving per degraded request ranks 24th of the 24 hours left in today's window/);
+    expect(d.reason).not.to.match(/dirtiest/);
+    // No fractional number: a reason that moved by 0.1% per pass would make the controller write status each pass.
+    expect(d.reason).not.to.match(/\d\.\d/);
+    expect(d.budgetUsed).to.equal(0);
+  });
+
   it('saves the budget when dirtier hours are forecast later in the day', () => {
     const fc = series(T0 + HOUR, 23, (i) => (i >= 10 && i < 16 ? 500 : 150));
     const d = decide(baseInput({ carbon: { nowGPerKWh: 300, forecast: fc, history: history(200) } }), T0);
