@@ -1,5 +1,5 @@
-// `carbonscale simulate`: replay a carbon trace and a demand series through the policy (the same decide() the
-// controller calls) and the baselines, and print the comparison. The only file in decision/ that does I/O.
+// `carbonscale simulate`: replay a carbon trace and a demand series through the decision engine (the same
+// engineStep the controller calls) and the baselines, and print the comparison.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';

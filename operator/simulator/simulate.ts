@@ -115,13 +115,13 @@ export interface Comparison {
   /** The oracle's lower bound, kgCO2e (eco only), and its budget resolution (units per window allowance). */
   oracleBoundKg?: number;
   oracleUnits?: number;
-  /** Present when the trace has its own forecast: decide() with it vs with the history fallback. */
+  /** Present when the trace has its own forecast: the engine with it vs with the history fallback. */
   forecastGain?: { withForecastKg: number; fallbackKg: number };
 }
 
 export interface CompareOptions {
   oracle?: boolean;
-  /** Also run decide() without the trace's forecast (fallback), where the trace has one. */
+  /** Also run the engine without the trace's forecast (fallback), where the trace has one. */
   compareForecast?: boolean;
 }
 
