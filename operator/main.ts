@@ -19,6 +19,7 @@ import { KubeClient } from './kube/kube-client.ts';
 import { inCluster, inClusterNamespace, loadKubeConfig, type KubeConfig } from './kube/kube-config.ts';
 import { apiserverRequestMetrics, reconcileMetrics } from './kube/kube-metrics.ts';
 import { Manager, cacheRunnable, runnable } from './kube/manager.ts';
+import type { ReconcileReport } from './kube/controller.ts';
 import { serviceStateStore } from './kube/service-state-store.ts';
 import { Accountant } from './reconciler/accounting.ts';
 import { OperatorMetrics } from './reconciler/metrics.ts';
@@ -67,6 +68,8 @@ export interface OperatorOptions {
   env?: NodeJS.ProcessEnv;
   /** Count writes (tests). */
   onWrite?: (method: string, path: string) => void;
+  /** Called after every reconcile pass, with its controller and key (tests, besides the metrics). */
+  onReconciled?: (r: ReconcileReport) => void;
 }
 
 export interface RunningOperator {
@@ -101,6 +104,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = new OperatorMetrics(registry);
+  const reconciled = reconcileMetrics(registry);
   const client = new KubeClient(o.kc, {
     onRequest: apiserverRequestMetrics(registry),
     ...(o.onWrite ? { onWrite: o.onWrite } : {}),
@@ -128,7 +132,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     {
       cache,
       writes: childWriter(client),
-      events: new EventRecorder(client, { clock, instance: o.identity }),
+      // Events are judged by the apiserver and kubectl in real time (their age, their TTL): the wall clock.
+      events: new EventRecorder(client, { clock: wallClock, instance: o.identity }),
       signals: port,
       demand: demandPort(clock, cache.podsOf),
       states: serviceStateStore(client, cache.configMap),
@@ -155,7 +160,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       burst: o.reconcileBurst ?? 50,
       clock,
       log: klog,
-      onReconciled: reconcileMetrics(registry),
+      onReconciled: both(reconciled, o.onReconciled),
     },
     (emit) => {
       wakeSignal = emit;
@@ -172,6 +177,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       env: o.env ?? process.env,
       wake: (source) => wakeSignal(servicesUsingSource(caches, source)),
       log: klog,
+      onReconciled: both(reconciled, o.onReconciled),
     },
     sources,
   );
@@ -256,6 +262,10 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   return { stop, healthPort: health.port, client, reconciler, signals, clock, done };
 }
 
+function both<T>(a: (x: T) => void, b?: (x: T) => void): (x: T) => void {
+  return b ? (x) => (a(x), b(x)) : a;
+}
+
 /** Usage rows at every accounting boundary on the clock (leader only). */
 function accountingRunnable(a: Accountant, clock: OperatorClock, periodMs: number, log: winston.Logger) {
   let cancel: (() => void) | undefined;
@@ -306,7 +316,6 @@ export async function main(argv: string[]): Promise<number> {
   }
   const pod = inCluster();
   const embedded = wantsEmbedded(f, process.env, pod);
-  const clock = clockFor(f, embedded);
   let cluster: { stop(): Promise<void> } | undefined;
   let kc: KubeConfig;
   if (embedded) {
@@ -323,11 +332,13 @@ export async function main(argv: string[]): Promise<number> {
       applied: e.applied.map((a) => `${a.kind}/${a.name}`),
     });
     log.info(`inspect it with: KUBECONFIG=${e.kubeconfigPath} kubectl get inferenceservices,deployments,pods -A`);
-    if (clock.replay)
-      log.info(
-        `replaying the trace at ${clock.speedup}x from ${new Date(clock.now()).toISOString()} (status shows trace time)`,
-      );
   } else kc = loadKubeConfig(f.kubeconfig !== undefined ? { file: f.kubeconfig } : {});
+  // The clock starts once the cluster is up, so the replay begins where the rule says.
+  const clock = clockFor(f, embedded);
+  if (clock.replay)
+    makeLogger(f.logLevel).info(
+      `replaying at ${clock.speedup}x from ${new Date(clock.now()).toISOString()}: status and audit times are trace times`,
+    );
   const op = await startOperator({
     kc,
     namespace: f.namespace ?? process.env.POD_NAMESPACE ?? (pod ? inClusterNamespace() : undefined) ?? 'default',

@@ -24,11 +24,12 @@ async function carbonSignal(ctx: ReconcilerContext, pass: ObservedPass): Promise
     mem.registered = { source, region };
   }
   const signal = ctx.ports.signals.get(source, region);
-  // The first pass of an interval plans it: a value from before the interval's start is refreshed first (the
-  // poll happens only when the source is due, so this never polls faster than pollIntervalSeconds).
+  // A source not polled yet is asked now. The first pass of an interval plans it: a value from before the
+  // interval's start is refreshed first (the poll happens only when the source is due, so this never polls faster
+  // than pollIntervalSeconds).
   const start = intervalStartFor(pass.now, pass.isvc.spec.policy.intervalSeconds * 1000);
   const planning = mem.state.books.plan?.intervalStartMs !== start;
-  if (planning && (signal.pending || (signal.dataTimeMs !== undefined && signal.dataTimeMs < start)))
+  if (signal.pending || (planning && signal.dataTimeMs !== undefined && signal.dataTimeMs < start))
     return ctx.ports.signals.refresh(source, region);
   return signal;
 }

@@ -10,7 +10,7 @@ import { credentialsFromEnv, type Credentials } from '../carbon/secret.ts';
 import type { OperatorClock } from '../clock.ts';
 import { Reason } from '../constants.ts';
 import { applyCarbonSourceStatus, type SourceCondition } from '../kube/carbon-source-status.ts';
-import { ControllerBuilder, predicates, type Controller } from '../kube/controller.ts';
+import { ControllerBuilder, predicates, type Controller, type ReconcileReport } from '../kube/controller.ts';
 import type { KubeClient, KubeObject } from '../kube/kube-client.ts';
 import type { Reflector } from '../kube/reflector.ts';
 import { readSecretCredentials } from '../kube/secret-credentials.ts';
@@ -28,6 +28,7 @@ export interface CarbonSourceControllerDeps {
   /** Wake the services that read this source. */
   wake: (source: string) => void;
   log: (level: 'info' | 'warn' | 'error', msg: string, meta?: Record<string, unknown>) => void;
+  onReconciled?: (r: ReconcileReport) => void;
 }
 
 /** What the controller knows of each source, for the signal port. */
@@ -107,6 +108,7 @@ export function carbonSourceController(d: CarbonSourceControllerDeps, reg: Sourc
     concurrency: 2,
     backoffMaxMs: SOURCE_BACKOFF_MAX_MS,
     log: d.log,
+    ...(d.onReconciled ? { onReconciled: d.onReconciled } : {}),
   })
     .for(d.carbonSources, { predicate: predicates.generationChanged })
     .build(async ({ key }) => {
