@@ -73,11 +73,11 @@ function runTrace(label: string, trace: CarbonTrace, dem: DemandTrace, print: bo
 function table(title: string, rows: Row[]): void {
   console.log(title);
   console.log(
-    `  ${'trace'.padEnd(72)} ${'oracle share'.padStart(12)} ${'× threshold'.padStart(11)} ${'premium SLO min'.padStart(15)} ${'overruns'.padStart(8)} ${'switches/oracle'.padStart(15)}`,
+    `  ${'trace'.padEnd(82)} ${'oracle share'.padStart(12)} ${'× threshold'.padStart(11)} ${'premium SLO min'.padStart(15)} ${'overruns'.padStart(8)} ${'switches/oracle'.padStart(15)}`,
   );
   for (const r of rows)
     console.log(
-      `  ${r.label.padEnd(72)} ${pct(r.share).padStart(12)} ${(r.ratio === undefined ? '–' : `×${r.ratio.toFixed(2)}`).padStart(11)} ${String(r.premiumSlo).padStart(15)} ${String(r.overruns).padStart(8)} ${`${r.switches}/${r.oracleSwitches}`.padStart(15)}  ${r.ok ? 'OK' : 'MISSED'}`,
+      `  ${r.label.padEnd(82)} ${pct(r.share).padStart(12)} ${(r.ratio === undefined ? '–' : `×${r.ratio.toFixed(2)}`).padStart(11)} ${String(r.premiumSlo).padStart(15)} ${String(r.overruns).padStart(8)} ${`${r.switches}/${r.oracleSwitches}`.padStart(15)}  ${r.ok ? 'OK' : 'MISSED'}`,
     );
 }
 
