@@ -81,14 +81,7 @@ export function decide(input: DecisionInput, now: number): Decision {
   const sizer = new Sizer(input, curReplicas * cur.gpusPerReplica + input.clusterGpuHeadroom);
   const intensity = input.carbon.nowGPerKWh;
   const noSignal = intensity === undefined;
-  const flags: DecisionFlags = {
-    sloAtRisk: false,
-    budgetExhausted: false,
-    gpuLimited: false,
-    noSignal,
-    relaxedLatency: false,
-    fallbackForecast: false,
-  };
+  const flags = initialFlags(noSignal);
   const eco = input.tier === 'eco';
   const degradedIdx: number[] = [];
   if (eco) for (let i = 1; i < variants.length; i++) if (variants[i]!.quality >= slo.qualityFloor) degradedIdx.push(i);
@@ -130,32 +123,16 @@ export function decide(input: DecisionInput, now: number): Decision {
   const target = variants[targetIdx]!;
   const relaxedUsed = eco && relaxed && !noSignal;
   flags.relaxedLatency = relaxedUsed;
-  const sz = sizer.size(target, relaxedUsed ? slo.relaxedLatencyP95Ms! : slo.latencyP95Ms, planRps);
-  let replicas = sz.replicas;
-  if (targetIdx === curIdx && curReplicas > replicas && state.replicas !== undefined) {
-    // Scale-down dead band: do not shed a few replicas on noise; scale-ups are never delayed.
-    const keep = Math.min(curReplicas, sizer.maxReplicas(target));
-    if (replicas >= keep * (1 - policy.hysteresis)) replicas = Math.max(replicas, keep);
-  }
-  flags.gpuLimited = sz.gpuLimited;
-  flags.sloAtRisk = sz.gpuLimited || sz.specLimited || !Number.isFinite(sz.wanted);
-  if (!Number.isFinite(replicas)) replicas = sizer.maxReplicas(target);
-
+  const replicas = sizeReplicas(input, sizer, target, targetIdx === curIdx, relaxedUsed, planRps, flags);
   // The one "budget used" (budget-books.ts): of the allowance of this window's expected requests.
   const budget = eco ? slo.degradationBudget : undefined;
+  const iv = policy.intervalMs;
   const used =
     budget && degradedIdx.length > 0
       ? budgetUsedOf(
           { windowStartMs: window.startMs, servedTotal: window.servedTotal, servedDegraded: window.servedDegraded },
           budget.fraction,
-          expectedRequests(
-            predicted,
-            input.demand.forecast,
-            now,
-            now + policy.intervalMs,
-            window.endMs,
-            policy.intervalMs,
-          ),
+          expectedRequests(predicted, input.demand.forecast, now, now + iv, window.endMs, iv),
         )
       : undefined;
   const reason = explain({
@@ -175,7 +152,7 @@ export function decide(input: DecisionInput, now: number): Decision {
   return {
     variant: target.name,
     replicas,
-    nextEvaluationMs: now + policy.intervalMs,
+    nextEvaluationMs: now + iv,
     reason,
     expectedEmissionsGPerHour: noSignal
       ? null
@@ -185,6 +162,41 @@ export function decide(input: DecisionInput, now: number): Decision {
     flags,
     ...(used !== undefined ? { budgetUsed: used } : {}),
   };
+}
+
+function initialFlags(noSignal: boolean): DecisionFlags {
+  return {
+    sloAtRisk: false,
+    budgetExhausted: false,
+    gpuLimited: false,
+    noSignal,
+    relaxedLatency: false,
+    fallbackForecast: false,
+  };
+}
+
+/** Replicas for the chosen variant at the SLO in force, with the scale-down dead band; sets the sizing flags. */
+function sizeReplicas(
+  input: DecisionInput,
+  sizer: Sizer,
+  target: VariantProfile,
+  sameVariant: boolean,
+  relaxed: boolean,
+  planRps: number,
+  flags: DecisionFlags,
+): number {
+  const { slo, state } = input;
+  const sz = sizer.size(target, relaxed ? slo.relaxedLatencyP95Ms! : slo.latencyP95Ms, planRps);
+  let replicas = sz.replicas;
+  const curReplicas = state.replicas ?? 0;
+  if (sameVariant && curReplicas > replicas && state.replicas !== undefined) {
+    // Scale-down dead band: do not shed a few replicas on noise; scale-ups are never delayed.
+    const keep = Math.min(curReplicas, sizer.maxReplicas(target));
+    if (replicas >= keep * (1 - input.policy.hysteresis)) replicas = Math.max(replicas, keep);
+  }
+  flags.gpuLimited = sz.gpuLimited;
+  flags.sloAtRisk = sz.gpuLimited || sz.specLimited || !Number.isFinite(sz.wanted);
+  return Number.isFinite(replicas) ? replicas : sizer.maxReplicas(target);
 }
 
 /** One step per interval along the eligible variants (full → next smaller eligible → …): a swap costs a rolling

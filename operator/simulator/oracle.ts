@@ -23,10 +23,23 @@ export interface OracleResult extends PolicyRun {
   boundKg: number;
 }
 
+/** The programme's data: sizes and per-step tables, shared by the forward pass and the trace back. */
+interface Programme {
+  T: number;
+  V: number;
+  D: number;
+  K: number;
+  B: number;
+  S: number;
+  cost: Float64Array;
+  swCost: Float64Array;
+  weight: Int32Array;
+  windowStart: Uint8Array;
+}
+
 export function runOracle(spec: ServiceSpec, p: Prepared, units = DEFAULT_ORACLE_UNITS): OracleResult {
-  const { inp, view } = p;
+  const { inp } = p;
   const T = inp.timesMs.length;
-  const hours = inp.stepMs / 3_600_000;
   const eco = spec.tier === 'eco';
   const budget = eco ? spec.slo.degradationBudget : undefined;
   const vIdx = [0];
@@ -35,12 +48,26 @@ export function runOracle(spec: ServiceSpec, p: Prepared, units = DEFAULT_ORACLE
   const V = vIdx.length;
   const D = Math.max(1, Math.ceil(spec.policy.minDwellMs / inp.stepMs - 1e-9));
   const K = V > 1 ? units : 0;
-  const B = K + 1;
-  const S = V * D * B;
   const high = highCarbonSteps(inp.intensity, p.stepsPerDay, inp.forecast);
   const relaxedMs = eco ? spec.slo.relaxedLatencyP95Ms : undefined;
+  const { reps, cost, swCost } = stepCosts(spec, p, vIdx, high, relaxedMs);
+  const { windowStart, weight } = budgetWeights(spec, p, K);
+  const g: Programme = { T, V, D, K, B: K + 1, S: V * D * (K + 1), cost, swCost, weight, windowStart };
+  const { best, chosen } = traceBack(g, forward(g));
+  const ledger = new Ledger('oracle', spec, inp);
+  for (let t = 0; t < T; t++) {
+    const j = chosen[t]!;
+    ledger.step(t, vIdx[j]!, reps[j * T + t]!, relaxedMs !== undefined && high[t] === 1);
+  }
+  return { metrics: ledger.finish(), timeline: ledger.timeline, boundKg: best / 1000 };
+}
 
-  // Per-step costs and replicas for every variant.
+/** Per-step costs and replicas for every eligible variant (the fewest replicas holding the SLO in force). */
+function stepCosts(spec: ServiceSpec, p: Prepared, vIdx: number[], high: Uint8Array, relaxedMs: number | undefined) {
+  const { inp, view } = p;
+  const T = inp.timesMs.length;
+  const V = vIdx.length;
+  const hours = inp.stepMs / 3_600_000;
   const reps = new Int32Array(V * T);
   const cost = new Float64Array(V * T);
   const swCost = new Float64Array(V * T);
@@ -56,32 +83,43 @@ export function runOracle(spec: ServiceSpec, p: Prepared, units = DEFAULT_ORACLE
       swCost[j * T + t] = switchEmissionsG(spec.policy.switchCostJoules, n, spec.pue, I);
     }
   }
-  // Budget windows and per-step weights in units.
+  return { reps, cost, swCost };
+}
+
+/** Budget windows (1 at each window's first step) and each step's requests in units of 1/K of its window's
+ *  allowance, rounded down (the relaxation). */
+function budgetWeights(spec: ServiceSpec, p: Prepared, K: number) {
+  const { inp } = p;
+  const T = inp.timesMs.length;
+  const budget = spec.tier === 'eco' ? spec.slo.degradationBudget : undefined;
   const win = budget?.window ?? 'day';
   const windowStart = new Uint8Array(T);
   const weight = new Int32Array(T);
-  {
-    let s = 0;
-    while (s < T) {
-      const ws = windowStartFor(inp.timesMs[s]!, win);
-      let e = s;
-      let total = 0;
-      while (e < T && windowStartFor(inp.timesMs[e]!, win) === ws) total += inp.demandRps[e++]! * (inp.stepMs / 1000);
-      windowStart[s] = 1;
-      const unit = budget && K > 0 ? (budget.fraction * total) / K : 0;
-      for (let t = s; t < e; t++) {
-        const req = inp.demandRps[t]! * (inp.stepMs / 1000);
-        weight[t] = unit > 0 ? Math.floor(req / unit + 1e-9) : K + 1;
-      }
-      s = e;
+  let s = 0;
+  while (s < T) {
+    const ws = windowStartFor(inp.timesMs[s]!, win);
+    let e = s;
+    let total = 0;
+    while (e < T && windowStartFor(inp.timesMs[e]!, win) === ws) total += inp.demandRps[e++]! * (inp.stepMs / 1000);
+    windowStart[s] = 1;
+    const unit = budget && K > 0 ? (budget.fraction * total) / K : 0;
+    for (let t = s; t < e; t++) {
+      const req = inp.demandRps[t]! * (inp.stepMs / 1000);
+      weight[t] = unit > 0 ? Math.floor(req / unit + 1e-9) : K + 1;
     }
+    s = e;
   }
+  return { windowStart, weight };
+}
 
+/** The forward pass: least cost per final state, the back-pointers, and at each window start the budget level the
+ *  best predecessor of each (variant, age) had. */
+function forward(g: Programme) {
+  const { T, V, D, K, B, S, cost, swCost, weight, windowStart } = g;
   const idx = (j: number, a: number, b: number) => (j * D + (a - 1)) * B + b;
   let cur = new Float64Array(S).fill(Infinity);
   let nxt = new Float64Array(S);
   const back = new Uint8Array(S * T);
-  // Per window start: for each (j, a) the budget level the best predecessor had.
   const collapseArg = new Map<number, Int32Array>();
   // Before the first step any variant may be the starting one, at no swap cost (as the online policies start).
   for (let j = 0; j < V; j++) cur[idx(j, D, 0)] = 0;
@@ -109,9 +147,8 @@ export function runOracle(spec: ServiceSpec, p: Prepared, units = DEFAULT_ORACLE
     }
     const w = weight[t]!;
     for (let j = 0; j < V; j++)
-      for (let a = 1; a <= D; a++) {
-        const bMax = reset ? 0 : K;
-        for (let b = 0; b <= bMax; b++) {
+      for (let a = 1; a <= D; a++)
+        for (let b = 0; b <= (reset ? 0 : K); b++) {
           const c0 = reset ? src[j * D + a - 1]! : cur[idx(j, a, b)]!;
           if (c0 === Infinity) continue;
           for (let j2 = 0; j2 < V; j2++) {
@@ -128,17 +165,22 @@ export function runOracle(spec: ServiceSpec, p: Prepared, units = DEFAULT_ORACLE
             }
           }
         }
-      }
     const tmp = cur;
     cur = nxt;
     nxt = tmp;
   }
-  // Trace the optimum back.
+  return { final: cur, back, collapseArg };
+}
+
+/** The optimum and the variant chosen at each step, traced back from the best final state. */
+function traceBack(g: Programme, f: ReturnType<typeof forward>): { best: number; chosen: Int32Array } {
+  const { T, D, B, S, weight, windowStart } = g;
+  const idx = (j: number, a: number, b: number) => (j * D + (a - 1)) * B + b;
   let best = Infinity;
   let state = 0;
   for (let k = 0; k < S; k++)
-    if (cur[k]! < best) {
-      best = cur[k]!;
+    if (f.final[k]! < best) {
+      best = f.final[k]!;
       state = k;
     }
   const chosen = new Int32Array(T);
@@ -147,17 +189,12 @@ export function runOracle(spec: ServiceSpec, p: Prepared, units = DEFAULT_ORACLE
     const a2 = Math.floor((state % (D * B)) / B) + 1;
     const b2 = state % B;
     chosen[t] = j2;
-    const code = back[t * S + state]!;
+    const code = f.back[t * S + state]!;
     const j = code >> 1;
     const a = j !== j2 ? D : a2 < D ? a2 - 1 : (code & 1) === 1 ? D : D - 1;
     let b = j2 === 0 ? b2 : b2 - weight[t]!;
-    if (windowStart[t] === 1) b = collapseArg.get(t)![j * D + a - 1]!;
+    if (windowStart[t] === 1) b = f.collapseArg.get(t)![j * D + a - 1]!;
     state = idx(j, Math.max(1, a), b);
   }
-  const ledger = new Ledger('oracle', spec, inp);
-  for (let t = 0; t < T; t++) {
-    const j = chosen[t]!;
-    ledger.step(t, vIdx[j]!, reps[j * T + t]!, relaxedMs !== undefined && high[t] === 1);
-  }
-  return { metrics: ledger.finish(), timeline: ledger.timeline, boundKg: best / 1000 };
+  return { best, chosen };
 }
