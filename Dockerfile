@@ -40,6 +40,8 @@ WORKDIR /app
 COPY --from=operator-deps /app/node_modules ./node_modules
 COPY package.json LICENSE ./
 COPY operator/ ./operator/
+# The one list of model URI schemes (the CRD's CEL rule and the run-time check are built from it); it imports only node:path.
+COPY model-server/model-uri.ts ./model-server/model-uri.ts
 COPY data/ ./data/
 ENV NODE_ENV=production
 # 65532 is distroless' "nonroot"; numeric so runAsNonRoot can verify it without reading /etc/passwd.

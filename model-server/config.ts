@@ -4,11 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from './http-error.ts';
+import { DEFAULT_PVC_MOUNT_ROOT, modelUriProblem } from './model-uri.ts';
 
 export interface VariantConfig {
   /** Variant name: what the operator writes to the active-variant file, and the `model_version` served. */
   name: string;
-  /** `file://`, `http://` or `https://` URI of the ONNX file (a bare path is read relative to the config file). */
+  /** A URI of one of MODEL_URI_SCHEMES (model-uri.ts) naming the ONNX file; a bare path is relative to the config. */
   uri: string;
 }
 
@@ -43,6 +44,8 @@ export interface ServerConfig {
   modelCacheDir: string;
   /** Largest ONNX file fetched over HTTP(S). */
   maxModelBytes: number;
+  /** Where pvc://<claim>/<path> variants are mounted: <pvcMountRoot>/<claim>/<path>. */
+  pvcMountRoot: string;
   /** Longest SIGTERM waits for in-flight requests. */
   drainTimeoutMs: number;
   /** Release a variant's session once it is no longer active and its last request has finished. */
@@ -68,6 +71,7 @@ export const DEFAULTS = {
   executionProvider: 'auto' as ExecutionProviderChoice,
   modelCacheDir: '/tmp/carbonscale-models',
   maxModelBytes: 512 * 1024 * 1024,
+  pvcMountRoot: DEFAULT_PVC_MOUNT_ROOT,
   drainTimeoutMs: 25_000,
   unloadInactive: false,
   intraOpThreads: 0,
@@ -110,9 +114,10 @@ function bool(o: Obj, key: string, path: string, fallback: boolean): boolean {
 
 /** Normalises a variant location to a URI; bare paths are taken relative to `baseDir` (the config's folder). */
 export function toModelUri(location: string, baseDir: string): string {
-  if (/^(file|https?):\/\//.test(location)) return location;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
-    throw new ConfigError(`unsupported model URI scheme in ${location} (use file://, http:// or https://)`);
+    const problem = modelUriProblem(location);
+    if (problem) throw new ConfigError(problem);
+    return location;
   }
   return pathToFileURL(isAbsolute(location) ? location : resolve(baseDir, location)).href;
 }
@@ -172,6 +177,7 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     executionProvider: ep,
     modelCacheDir: resolve(baseDir, str(raw, 'modelCacheDir', '', DEFAULTS.modelCacheDir)),
     maxModelBytes: int(raw, 'maxModelBytes', '', DEFAULTS.maxModelBytes, 1),
+    pvcMountRoot: resolve(baseDir, str(raw, 'pvcMountRoot', '', DEFAULTS.pvcMountRoot)),
     drainTimeoutMs: int(raw, 'drainTimeoutMs', '', DEFAULTS.drainTimeoutMs, 0),
     unloadInactive: bool(raw, 'unloadInactive', '', DEFAULTS.unloadInactive),
     intraOpThreads: int(raw, 'intraOpThreads', '', DEFAULTS.intraOpThreads, 0, 1024),

@@ -107,6 +107,7 @@ export async function startModelServer(config: ServerConfig, deps: ModelServerDe
     executionProvider,
     modelCacheDir: config.modelCacheDir,
     maxModelBytes: config.maxModelBytes,
+    pvcMountRoot: config.pvcMountRoot,
     intraOpThreads: config.intraOpThreads,
     intraOpSpinning: config.intraOpSpinning,
     instances: config.instances,

@@ -1,14 +1,18 @@
-// Resolves a variant's URI to a local ONNX file: file:// is read in place (a mounted volume); http(s):// is
-// fetched once with a size limit into a cache folder, written under a temporary name and renamed, so a partial
-// download is never mistaken for a model.
+// Resolves a variant's URI to a local ONNX file: file:// and pvc:// are read in place (a mounted volume: pvc://claim/p
+// is <pvcMountRoot>/claim/p, model-uri.ts); http(s):// is fetched once with a size limit into a cache folder,
+// written under a temporary name and renamed, so a partial download is never mistaken for a model. The schemes are
+// the one list in model-uri.ts, which the CRD's rule is built from.
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_PVC_MOUNT_ROOT, modelUriProblem, pvcPath } from './model-uri.ts';
 
 export interface ModelSourceOptions {
   cacheDir: string;
   maxBytes: number;
+  /** Where pvc://<claim>/… is mounted: <pvcMountRoot>/<claim> (default DEFAULT_PVC_MOUNT_ROOT). */
+  pvcMountRoot?: string;
   fetch?: typeof fetch;
 }
 
@@ -19,19 +23,22 @@ export interface ResolvedModel {
   downloaded: boolean;
 }
 
-export async function resolveModel(uri: string, opts: ModelSourceOptions): Promise<ResolvedModel> {
-  if (uri.startsWith('file://')) {
-    const path = fileURLToPath(uri);
-    let s;
-    try {
-      s = await stat(path);
-    } catch (err) {
-      throw new Error(`model ${uri}: cannot read (${(err as Error).message})`, { cause: err });
-    }
-    if (!s.isFile()) throw new Error(`model ${uri}: not a file`);
-    return { path, bytes: s.size, downloaded: false };
+async function localFile(uri: string, path: string): Promise<ResolvedModel> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch (err) {
+    throw new Error(`model ${uri}: cannot read (${(err as Error).message})`, { cause: err });
   }
-  if (!/^https?:\/\//.test(uri)) throw new Error(`model ${uri}: unsupported scheme (use file://, http:// or https://)`);
+  if (!s.isFile()) throw new Error(`model ${uri}: not a file`);
+  return { path, bytes: s.size, downloaded: false };
+}
+
+export async function resolveModel(uri: string, opts: ModelSourceOptions): Promise<ResolvedModel> {
+  const problem = modelUriProblem(uri);
+  if (problem) throw new Error(`model ${uri}: ${problem}`);
+  if (uri.startsWith('file://')) return localFile(uri, fileURLToPath(uri));
+  if (uri.startsWith('pvc://')) return localFile(uri, pvcPath(uri, opts.pvcMountRoot ?? DEFAULT_PVC_MOUNT_ROOT));
   const key = createHash('sha256').update(uri).digest('hex').slice(0, 16);
   const name = basename(new URL(uri).pathname) || 'model.onnx';
   const path = join(opts.cacheDir, `${key}-${name}`);

@@ -101,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(declaredPower ? { declaredPower } : {}),
       ...(smi ? { power: nvidiaSmiPowerMeter(smi) } : {}),
       modelCacheDir: config.modelCacheDir,
+      pvcMountRoot: config.pvcMountRoot,
       log: (l) => console.error(l),
     });
     for (const n of result.notes) console.error(`note: ${n}`);

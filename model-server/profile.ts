@@ -73,6 +73,8 @@ export interface ProfileOptions {
   declaredPower?: Record<string, DeclaredPower>;
   power?: PowerMeter;
   modelCacheDir?: string;
+  /** Where pvc:// variants are mounted (the server config's pvcMountRoot). */
+  pvcMountRoot?: string;
   now?: () => number;
   host?: string;
   /** Progress lines (stderr in the CLI). */
@@ -189,6 +191,7 @@ export async function profileVariants(opts: ProfileOptions): Promise<ProfileResu
       const file = await resolveModel(v.uri, {
         cacheDir: opts.modelCacheDir ?? '/tmp/carbonscale-models',
         maxBytes: Number.MAX_SAFE_INTEGER,
+        ...(opts.pvcMountRoot !== undefined ? { pvcMountRoot: opts.pvcMountRoot } : {}),
       });
 
       // Accuracy over the whole evaluation set, straight from onnxruntime.

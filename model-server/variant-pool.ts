@@ -36,6 +36,8 @@ export interface VariantPoolOptions {
   executionProvider: ExecutionProviderDecision;
   modelCacheDir: string;
   maxModelBytes: number;
+  /** Where pvc:// variants are mounted (config.pvcMountRoot). */
+  pvcMountRoot?: string;
   intraOpThreads: number;
   intraOpSpinning: boolean;
   instances: number;
@@ -154,7 +156,11 @@ export class VariantPool {
     if (have) return have;
     const cfg = this.configs.get(name);
     if (!cfg) throw new Error(`unknown variant ${JSON.stringify(name)}`);
-    const file = await resolveModel(cfg.uri, { cacheDir: this.opts.modelCacheDir, maxBytes: this.opts.maxModelBytes });
+    const file = await resolveModel(cfg.uri, {
+      cacheDir: this.opts.modelCacheDir,
+      maxBytes: this.opts.maxModelBytes,
+      ...(this.opts.pvcMountRoot !== undefined ? { pvcMountRoot: this.opts.pvcMountRoot } : {}),
+    });
     const ep = this.opts.executionProvider.provider;
     const session = await WorkerSession.create(
       file.path,

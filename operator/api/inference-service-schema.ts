@@ -2,6 +2,13 @@
 // the CRD around it. `scripts/gen-crds.ts` writes crds/ and the chart's crds/ from here; tests fail on drift.
 import { KIND, PLURAL } from './types.ts';
 import { bool, conditionsSchema, crdDocument, int, num, obj, str, type Schema } from './schema-builders.ts';
+import {
+  isvcNameRules,
+  latencySloRule,
+  modelUriDescription,
+  modelUriRule,
+  NO_VARIANTS_OR,
+} from './inference-service-rules.ts';
 
 const variant = obj(
   'One model variant. Profiles should come from measurement (`carbonscale profile` prints this block).',
@@ -13,13 +20,7 @@ const variant = obj(
     model: obj(
       'Where the model lives.',
       {
-        uri: str(
-          'Model URI: file:///path (a mounted volume), http(s)://…, pvc://claim/path, or any URI the runtime reads.',
-          {
-            minLength: 1,
-            maxLength: 2048,
-          },
-        ),
+        uri: str(modelUriDescription, { minLength: 1, maxLength: 2048 }),
         sha256: str('Optional sha256 hex digest of the model file, recorded in the audit trail.', {
           pattern: '^[a-f0-9]{64}$',
         }),
@@ -79,7 +80,7 @@ export const inferenceServiceSpecSchema: Schema = obj(
       items: variant,
       'x-kubernetes-validations': [
         {
-          rule: 'self.all(v, v.quality <= self[0].quality)',
+          rule: 'size(self) == 0 || self.all(v, v.quality <= self[0].quality)',
           message: 'the first variant must be the full one: no variant may have a higher quality than variants[0]',
         },
       ],
@@ -290,13 +291,15 @@ export const inferenceServiceSpecSchema: Schema = obj(
         message: 'premium services may not set slo.relaxedLatencyP95Ms',
       },
       {
-        rule: '!has(self.slo.qualityFloor) || self.slo.qualityFloor <= self.variants[0].quality',
+        rule: `${NO_VARIANTS_OR}!has(self.slo.qualityFloor) || self.slo.qualityFloor <= self.variants[0].quality`,
         message: 'slo.qualityFloor must be <= the full variant’s quality (variants[0].quality)',
       },
       {
         rule: '!has(self.policy) || !has(self.policy.fallbackVariant) || self.variants.exists(v, v.name == self.policy.fallbackVariant)',
         message: 'policy.fallbackVariant must name one of spec.variants',
       },
+      latencySloRule,
+      modelUriRule,
     ],
   },
 );
@@ -356,7 +359,7 @@ export const inferenceServiceStatusSchema: Schema = obj('Observed state, written
 });
 
 export function inferenceServiceCrd(): Schema {
-  return crdDocument({
+  const crd = crdDocument({
     kind: KIND,
     plural: PLURAL,
     singular: 'inferenceservice',
@@ -376,4 +379,8 @@ export function inferenceServiceCrd(): Schema {
     spec: inferenceServiceSpecSchema,
     status: inferenceServiceStatusSchema,
   });
+  // Rules on metadata.name live on the root schema: the only level where CEL may read it.
+  const versions = (crd.spec as { versions: Array<{ schema: { openAPIV3Schema: Schema } }> }).versions;
+  for (const v of versions) v.schema.openAPIV3Schema['x-kubernetes-validations'] = isvcNameRules;
+  return crd;
 }

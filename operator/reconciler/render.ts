@@ -13,6 +13,7 @@ import {
   OPERATOR_NAME,
 } from '../constants.ts';
 import type { InferenceService, VariantSpec } from '../api/types.ts';
+import { DEFAULT_PVC_MOUNT_ROOT, pvcClaimOf } from '../../model-server/model-uri.ts';
 
 export interface RenderOptions {
   modelServerImage?: string;
@@ -69,6 +70,22 @@ export function variantByName(isvc: InferenceService, name: string): VariantSpec
   return v;
 }
 
+/** pvc:// claims the variants name, each a read-only volume at <DEFAULT_PVC_MOUNT_ROOT>/<claim> (model-uri.ts). */
+function claimVolumes(isvc: InferenceService) {
+  const claims = [...new Set(isvc.spec.variants.map((v) => pvcClaimOf(v.model.uri)).filter((c) => c !== undefined))];
+  return {
+    volumes: claims.map((claimName, i) => ({
+      name: `model-pvc-${i}`,
+      persistentVolumeClaim: { claimName, readOnly: true },
+    })),
+    mounts: claims.map((c, i) => ({
+      name: `model-pvc-${i}`,
+      mountPath: `${DEFAULT_PVC_MOUNT_ROOT}/${c}`,
+      readOnly: true,
+    })),
+  };
+}
+
 function gpuResources(v: VariantSpec): Record<string, string> {
   return v.gpusPerReplica > 0 ? { [v.gpuResource]: String(v.gpusPerReplica) } : {};
 }
@@ -115,6 +132,7 @@ export function render(
     };
   } else {
     const cmName = configMapName(isvc);
+    const pvc = claimVolumes(isvc);
     const serverConfig = {
       modelName: isvc.metadata.name,
       port: MODEL_SERVER_PORT,
@@ -122,6 +140,7 @@ export function render(
       // Fixed: the live choice is the watched file, so a swap never changes this key (no restart).
       activeVariant: isvc.spec.variants[0]!.name,
       activeVariantFile: `${ACTIVE_VARIANT_DIR}/${ACTIVE_VARIANT_FILE}`,
+      ...(pvc.volumes.length > 0 ? { pvcMountRoot: DEFAULT_PVC_MOUNT_ROOT } : {}),
     };
     configMap = {
       apiVersion: 'v1',
@@ -154,12 +173,14 @@ export function render(
           volumeMounts: [
             { name: 'carbonscale-config', mountPath: ACTIVE_VARIANT_DIR, readOnly: true },
             { name: 'model-cache', mountPath: '/tmp' },
+            ...pvc.mounts,
           ],
         },
       ],
       volumes: [
         { name: 'carbonscale-config', configMap: { name: cmName } },
         { name: 'model-cache', emptyDir: {} },
+        ...pvc.volumes,
       ],
     };
     podMeta = {

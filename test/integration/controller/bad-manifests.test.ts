@@ -5,8 +5,17 @@ import { KubeApiError, collectionPath, Resources } from '../../../operator/kube/
 
 type Mut = (o: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+const customRuntime = {
+  type: 'custom',
+  podTemplate: { spec: { containers: [{ name: 'server', image: 'vllm/vllm-openai:v0.6.0' }] } },
+};
+const URI =
+  /spec\.variants: Invalid value: spec\.variants\[\]\.model\.uri: runtime carbonscale reads only file:\/\/, http:\/\/, https:\/\/, pvc:\/\/ URIs/;
+const SLO =
+  /spec\.slo\.latencyP95Ms: Invalid value: slo\.latencyP95Ms must be above the measured latencyP95Ms of at least one variant that may serve/;
+
 // Each bad manifest must be refused by the API server itself, with a message that names the field.
-const cases: Array<{ what: string; mutate: Mut; field: RegExp }> = [
+const cases: Array<{ what: string; mutate: Mut; field: RegExp; name?: string }> = [
   { what: 'unknown tier', mutate: (o) => (o.spec.tier = 'gold'), field: /spec\.tier/ },
   { what: 'no variants', mutate: (o) => (o.spec.variants = []), field: /spec\.variants/ },
   { what: 'quality above 1', mutate: (o) => (o.spec.variants[0].quality = 1.5), field: /spec\.variants\[0\]\.quality/ },
@@ -73,6 +82,94 @@ const cases: Array<{ what: string; mutate: Mut; field: RegExp }> = [
     mutate: (o) => (o.spec.demand = { source: 'static' }),
     field: /demand\.staticRps is required/,
   },
+  // ---- what the operator cannot run (issue 15 §1)
+  {
+    what: 'a model URI scheme the model server does not read (ftp://)',
+    mutate: (o) => (o.spec.variants[1].model.uri = 'ftp://models.example/small.onnx'),
+    field: URI,
+  },
+  {
+    what: 'a bare path as a model URI',
+    mutate: (o) => (o.spec.variants[0].model.uri = 'models/full.onnx'),
+    field: URI,
+  },
+  {
+    what: 'a pvc:// URI without a path inside the claim',
+    mutate: (o) => (o.spec.variants[0].model.uri = 'pvc://models'),
+    field: URI,
+  },
+  {
+    what: 'a pvc:// claim that is not a DNS-1123 name',
+    mutate: (o) => (o.spec.variants[0].model.uri = 'pvc://Models_1/full.onnx'),
+    field: URI,
+  },
+  {
+    what: 'a name longer than a Service name may be (64 characters)',
+    name: `a${'b'.repeat(63)}`,
+    mutate: () => {},
+    field: /metadata\.name must have at most 63 characters: it names the Service carbonscale creates/,
+  },
+  {
+    what: 'a dotted name (a Service name is a DNS-1035 label)',
+    name: 'model.v2',
+    mutate: () => {},
+    field: /metadata\.name must be a DNS-1035 label: .*\(no dots\)/,
+  },
+  {
+    what: 'a name starting with a digit',
+    name: '7b-chat',
+    mutate: () => {},
+    field: /metadata\.name must be a DNS-1035 label/,
+  },
+  {
+    what: 'a premium latency SLO below the full variant’s measured p95',
+    mutate: (o) => {
+      o.spec = { ...o.spec, tier: 'premium', variants: [o.spec.variants[0]], slo: { latencyP95Ms: 15 } };
+    },
+    field: SLO,
+  },
+  {
+    what: 'a latency SLO equal to the only variant’s p95 (holds at no load)',
+    mutate: (o) => {
+      o.spec = { ...o.spec, tier: 'premium', variants: [o.spec.variants[0]], slo: { latencyP95Ms: 20 } };
+    },
+    field: SLO,
+  },
+  {
+    what: 'an eco latency SLO only a variant below the quality floor could meet',
+    mutate: (o) => {
+      o.spec.variants[1].latencyP95Ms = 5;
+      o.spec.variants[1].quality = 0.85;
+      o.spec.slo.latencyP95Ms = 10;
+      o.spec.slo.relaxedLatencyP95Ms = 10;
+    },
+    field: SLO,
+  },
+];
+
+// Near misses of the rules above: the API server must accept them.
+const accepted: Array<{ what: string; mutate: Mut; name?: string }> = [
+  {
+    what: 'any URI scheme for a custom runtime (the URI is the runtime’s business)',
+    mutate: (o) => {
+      o.spec.runtime = customRuntime;
+      o.spec.variants[1].model.uri = 's3://bucket/small';
+    },
+  },
+  {
+    what: 'a pvc:// URI naming a claim and a path',
+    mutate: (o) => (o.spec.variants[1].model.uri = 'pvc://models/v1/small.onnx'),
+  },
+  { what: 'an https:// URI', mutate: (o) => (o.spec.variants[1].model.uri = 'https://models.example/small.onnx') },
+  { what: 'a 63-character name', name: `a${'b'.repeat(62)}`, mutate: () => {} },
+  {
+    what: 'an eco SLO that only a smaller eligible variant meets',
+    mutate: (o) => {
+      o.spec.variants[1].latencyP95Ms = 5;
+      o.spec.slo.latencyP95Ms = 10;
+      o.spec.slo.relaxedLatencyP95Ms = 10;
+    },
+  },
 ];
 
 describe('InferenceService API: bad manifests are rejected with the field named', () => {
@@ -89,9 +186,38 @@ describe('InferenceService API: bad manifests are rejected with the field named'
     expect(res.metadata?.name).to.equal('baseline');
   });
 
+  it('rejects an empty variant list with the one real message (no "index out of bounds" from a rule)', async () => {
+    const o = isvc('no-variants', ns) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    o.spec.variants = [];
+    const err = await admin(cluster().kc)
+      .create(collectionPath(Resources.inferenceService, ns), o)
+      .then(
+        () => undefined,
+        (e: unknown) => e as KubeApiError,
+      );
+    expect(err, 'accepted an empty variant list').to.be.instanceOf(KubeApiError);
+    const msg = err!.message;
+    expect(msg).to.match(/spec\.variants: Invalid value: \d+: spec\.variants in body should have at least 1 items/);
+    expect(msg).to.not.match(/out of bounds|no such key|evaluation/i);
+    // One cause: the API server lists several as "is invalid: [a, b]".
+    expect(msg).to.not.include('is invalid: [');
+  });
+
+  accepted.forEach((c, i) => {
+    it(`accepts ${c.what}`, async () => {
+      const o = isvc(c.name ?? `good-${i}`, ns) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      c.mutate(o);
+      const res = await admin(cluster().kc).create<{ metadata: { name: string } }>(
+        collectionPath(Resources.inferenceService, ns),
+        o,
+      );
+      expect(res.metadata.name).to.equal(o.metadata.name);
+    });
+  });
+
   cases.forEach((c, i) => {
     it(`rejects ${c.what}`, async () => {
-      const o = isvc(`bad-${i}`, ns) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const o = isvc(c.name ?? `bad-${i}`, ns) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
       c.mutate(o);
       // A create, as `kubectl create`/`kubectl apply` of a new object sends it.
       try {

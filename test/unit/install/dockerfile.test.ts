@@ -54,7 +54,16 @@ describe('install: Dockerfile', () => {
   it('the operator image leaves onnxruntime-node and the model server out', () => {
     const s = stage('operator');
     const copies = all(s, 'COPY').map((c) => parseCopy(c.args));
-    expect(copies.flatMap((c) => c.sources).join(' ')).to.not.include('model-server');
+    // Only the model URI schemes list (operator/api builds the CRD's rule from it), which imports nothing else.
+    const URI_LIST = 'model-server/model-uri.ts';
+    expect(
+      copies
+        .flatMap((c) => c.sources)
+        .filter((p) => p !== URI_LIST)
+        .join(' '),
+    ).to.not.include('model-server');
+    const imports = [...readFileSync(join(ROOT, URI_LIST), 'utf8').matchAll(/^import .* from '([^']+)';$/gm)];
+    expect(imports.map((m) => m[1])).to.deep.equal(['node:path']);
     expect(
       all(stage(copies.find((c) => c.from)!.from!), 'RUN')
         .map((r) => r.args)
