@@ -27,7 +27,7 @@ import { Reconciler } from './reconciler/reconciler.ts';
 import { replayStartFor } from './replay-start.ts';
 import { installShutdown } from './shutdown.ts';
 import { auditRunnable } from './wiring/audit-runnable.ts';
-import { cachePort, makeCaches } from './wiring/caches.ts';
+import { cachePort, makeCaches, type Caches } from './wiring/caches.ts';
 import { carbonSourceController, SourceRegistry } from './wiring/carbon-source-controller.ts';
 import { demandPort } from './wiring/demand-port.ts';
 import { parseFlags, USAGE, wantsEmbedded, type OperatorFlags } from './wiring/flags.ts';
@@ -38,7 +38,7 @@ import {
   servicesUsingSource,
 } from './wiring/inference-service-controller.ts';
 import { signalPoller } from './wiring/signal-poller.ts';
-import { signalPort } from './wiring/signal-port.ts';
+import { signalPort, type TrackedSignalPort } from './wiring/signal-port.ts';
 
 export const OPERATOR_VERSION = '0.1.0';
 /** The embedded default replays its trace at one trace hour per wall minute. */
@@ -96,15 +96,33 @@ function clockOf(o: OperatorOptions): OperatorClock {
   return o.now ? { ...operatorWallClock(), now: o.now } : operatorWallClock();
 }
 
-export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
+type KLog = (level: 'info' | 'warn' | 'error', msg: string, meta?: Record<string, unknown>) => void;
+
+/** The parts every replica runs: client, caches, carbon signal, the reconciler and its ports. */
+interface Core {
+  o: OperatorOptions;
+  clock: OperatorClock;
+  log: winston.Logger;
+  klog: KLog;
+  registry: Registry;
+  metrics: OperatorMetrics;
+  reconciled: (r: ReconcileReport) => void;
+  client: KubeClient;
+  caches: Caches;
+  sources: SourceRegistry;
+  signals: CarbonSignalService;
+  port: TrackedSignalPort;
+  reconciler: Reconciler;
+  /** Whether this replica leads (set once the manager exists). */
+  leader: { is: () => boolean };
+}
+
+function buildCore(o: OperatorOptions): Core {
   const clock = clockOf(o);
   const log = makeLogger(o.logLevel);
-  const klog = (level: 'info' | 'warn' | 'error', msg: string, meta?: Record<string, unknown>) =>
-    log.log(level, msg, meta);
+  const klog: KLog = (level, msg, meta) => log.log(level, msg, meta);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const metrics = new OperatorMetrics(registry);
-  const reconciled = reconcileMetrics(registry);
   const client = new KubeClient(o.kc, {
     onRequest: apiserverRequestMetrics(registry),
     ...(o.onWrite ? { onWrite: o.onWrite } : {}),
@@ -113,7 +131,6 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   });
   const caches = makeCaches(client, klog);
   const cache = cachePort(caches);
-  // The history store writes only while this replica leads; the manager that knows is built below.
   const leader = { is: () => false };
   const sources = new SourceRegistry(caches.carbonSources);
   const signals = new CarbonSignalService({
@@ -128,70 +145,88 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     }),
   });
   const port = signalPort(signals, sources);
-  const reconciler = new Reconciler(
-    {
-      cache,
-      writes: childWriter(client),
-      // Events are judged by the apiserver and kubectl in real time (their age, their TTL): the wall clock.
-      events: new EventRecorder(client, { clock: wallClock, instance: o.identity }),
-      signals: port,
-      demand: demandPort(clock, cache.podsOf),
-      states: serviceStateStore(client, cache.configMap),
-      clock,
-    },
-    {
-      clusterId: o.clusterId,
-      operatorVersion: OPERATOR_VERSION,
-      statusHeartbeatMs: STATUS_HEARTBEAT_MS,
-      accountingIntervalMs: o.accountingIntervalMs,
-      ...(o.modelServerImage ? { modelServerImage: o.modelServerImage } : {}),
-      ...(clock.replay ? { clockSpeedup: clock.speedup } : {}),
-    },
+  const metrics = new OperatorMetrics(registry);
+  const ports = {
+    cache,
+    writes: childWriter(client),
+    // Events are judged by the apiserver and kubectl in real time (their age, their TTL): the wall clock.
+    events: new EventRecorder(client, { clock: wallClock, instance: o.identity }),
+    signals: port,
+    demand: demandPort(clock, cache.podsOf),
+    states: serviceStateStore(client, cache.configMap),
+    clock,
+  };
+  const options = {
+    clusterId: o.clusterId,
+    operatorVersion: OPERATOR_VERSION,
+    statusHeartbeatMs: STATUS_HEARTBEAT_MS,
+    accountingIntervalMs: o.accountingIntervalMs,
+    ...(o.modelServerImage ? { modelServerImage: o.modelServerImage } : {}),
+    ...(clock.replay ? { clockSpeedup: clock.speedup } : {}),
+  };
+  const reconciler = new Reconciler(ports, options, log, metrics);
+  const reconciled = reconcileMetrics(registry);
+  return {
+    o,
+    clock,
     log,
+    klog,
+    registry,
     metrics,
-  );
-  let wakeSignal: (keys: Iterable<string>) => void = () => {};
-  const isvcController = inferenceServiceController(
+    reconciled,
+    client,
     caches,
+    sources,
+    signals,
+    port,
     reconciler,
+    leader,
+  };
+}
+
+/** The two controllers, each with its queue and its triggers (wiring/*-controller.ts). */
+function buildControllers(c: Core) {
+  const { o, caches } = c;
+  let wakeSignal: (keys: Iterable<string>) => void = () => {};
+  const onReconciled = both(c.reconciled, o.onReconciled);
+  const isvc = inferenceServiceController(
+    caches,
+    c.reconciler,
     {
       concurrency: o.reconcileConcurrency ?? 4,
       ratePerSecond: o.reconcileQps ?? 20,
       burst: o.reconcileBurst ?? 50,
-      clock,
-      log: klog,
-      onReconciled: both(reconciled, o.onReconciled),
+      clock: c.clock,
+      log: c.klog,
+      onReconciled,
     },
     (emit) => {
       wakeSignal = emit;
       return () => (wakeSignal = () => {});
     },
   );
-  const sourceController = carbonSourceController(
+  const source = carbonSourceController(
     {
-      client,
+      client: c.client,
       carbonSources: caches.carbonSources,
-      signals,
-      clock,
+      signals: c.signals,
+      clock: c.clock,
       operatorNamespace: o.namespace,
       env: o.env ?? process.env,
-      wake: (source) => wakeSignal(servicesUsingSource(caches, source)),
-      log: klog,
-      onReconciled: both(reconciled, o.onReconciled),
+      wake: (name) => wakeSignal(servicesUsingSource(caches, name)),
+      log: c.klog,
+      onReconciled,
     },
-    sources,
+    c.sources,
   );
-  const accountant = new Accountant(reconciler.ctx);
-  const health = await startHealthServer({
-    addr: o.healthAddr,
-    registry,
-    caches: caches.all,
-    beforeMetrics: () => metrics.queueDepth.set(isvcController.depth),
-  });
-  log.info('health and metrics listening', { port: health.port });
+  return { isvc, source, wake: (keys: Iterable<string>) => wakeSignal(keys) };
+}
 
+/** Caches on every replica; the audit sink, poller, controllers and accountant only while leading. */
+function buildManager(c: Core, ctl: ReturnType<typeof buildControllers>): Manager {
+  const { o, clock, caches } = c;
   const manager = new Manager({
-    client,
+    client: c.client,
     ...(o.leaderElect
       ? {
           leaderElection: {
@@ -202,63 +237,77 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
           },
         }
       : {}),
-    beforeLeading: () => Promise.all(caches.all.map((c) => c.waitForSync())).then(() => undefined),
-    log: klog,
+    beforeLeading: () => Promise.all(caches.all.map((r) => r.waitForSync())).then(() => undefined),
+    log: c.klog,
   });
-  leader.is = () => manager.isLeader;
+  c.leader.is = () => manager.isLeader;
   manager.add(...caches.all.map(cacheRunnable));
   // Leader-only, in start order; they stop in reverse (the audit sink closes last).
   manager.add(
     auditRunnable({
       ...(o.auditDir ? { dir: o.auditDir } : {}),
       clock,
-      log,
+      log: c.log,
       clusterId: o.clusterId,
       operatorVersion: OPERATOR_VERSION,
       dedupRowsOnOpen: 100_000,
-      onOpen: (sink) => reconciler.setAudit(sink),
+      onOpen: (sink) => c.reconciler.setAudit(sink),
     }),
     signalPoller({
-      signals,
-      port,
+      signals: c.signals,
+      port: c.port,
       clock,
       tickMs: Math.max(POLL_TICK_MS, 50 * clock.speedup),
       keysFor: (s, r) => servicesOfPair(caches, s, r),
-      wake: (keys) => wakeSignal(keys),
-      onError: (e) => log.warn('carbon poll failed', { error: String(e) }),
+      wake: ctl.wake,
+      onError: (e) => c.log.warn('carbon poll failed', { error: String(e) }),
     }),
     runnable(
       'carbonsource controller',
       true,
-      () => void sourceController.start(),
-      () => sourceController.stop(),
+      () => void ctl.source.start(),
+      () => ctl.source.stop(),
     ),
     runnable(
       'inferenceservice controller',
       true,
-      () => void isvcController.start(),
-      () => isvcController.stop(),
+      () => void ctl.isvc.start(),
+      () => ctl.isvc.stop(),
     ),
-    accountingRunnable(accountant, clock, o.accountingIntervalMs, log),
+    accountingRunnable(new Accountant(c.reconciler.ctx), clock, o.accountingIntervalMs, c.log),
   );
+  return manager;
+}
+
+export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
+  const core = buildCore(o);
+  const ctl = buildControllers(core);
+  const health = await startHealthServer({
+    addr: o.healthAddr,
+    registry: core.registry,
+    caches: core.caches.all,
+    beforeMetrics: () => core.metrics.queueDepth.set(ctl.isvc.depth),
+  });
+  core.log.info('health and metrics listening', { port: health.port });
+  const manager = buildManager(core, ctl);
   await manager.start();
-  await Promise.all(caches.all.map((c) => c.waitForSync()));
-  log.info('caches synced', {
-    inferenceServices: caches.isvcs.list().length,
-    carbonSources: caches.carbonSources.list().length,
+  await Promise.all(core.caches.all.map((c) => c.waitForSync()));
+  core.log.info('caches synced', {
+    inferenceServices: core.caches.isvcs.list().length,
+    carbonSources: core.caches.carbonSources.list().length,
   });
   if (o.leaderElect)
-    log.info('campaigning for the leader lease (a standby keeps warm caches)', { identity: o.identity });
+    core.log.info('campaigning for the leader lease (a standby keeps warm caches)', { identity: o.identity });
+  const closeAll = async () => {
+    await health.close();
+    core.client.close();
+  };
   const stop = async () => {
     await manager.stop();
-    await health.close();
-    client.close();
+    await closeAll();
   };
-  const done = manager.done.then(async (code) => {
-    await health.close();
-    client.close();
-    return code;
-  });
+  const done = manager.done.then(async (code) => (await closeAll(), code));
+  const { client, reconciler, signals, clock } = core;
   return { stop, healthPort: health.port, client, reconciler, signals, clock, done };
 }
 
