@@ -3,7 +3,7 @@
 // On the wall clock it is Date.now(); when the embedded default replays a trace at N× it is an accelerated clock,
 // now() = start + (wall − wallStart) × N, whose timers fire after ms/N of wall time. Leader-election leases are
 // the exception: the apiserver judges them in real seconds, so the elector keeps the wall clock (kube/).
-// docs/adr/0004-one-clock.md. The Clock type and its implementations live with the timers that use them
+// docs/adr/0005-one-clock.md. The Clock type and its implementations live with the timers that use them
 // (kube/clock.ts); this file is the operator's face of them plus what the status shows about the clock.
 import { acceleratedClock, wallClock, type Clock } from './kube/clock.ts';
 

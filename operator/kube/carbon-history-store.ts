@@ -1,5 +1,5 @@
 // The carbon signal service's history port (carbon/carbon-history.ts CarbonHistoryStore) on Kubernetes
-// (docs/adr/0005-controller-state-in-configmaps.md): one ConfigMap per (CarbonSource, region) in the operator's
+// (docs/adr/0006-controller-state-in-configmaps.md): one ConfigMap per (CarbonSource, region) in the operator's
 // namespace, `carbonscale-history-<source>-<hash of region>`, labelled so a label-selected cache on every replica
 // holds it. The leader writes it by server-side apply after a poll that changed the history; a standby never
 // writes (it polls nothing) but reads the leader's copy from its cache when it takes over. Bounded: the signal

@@ -1,4 +1,4 @@
-// Where each InferenceService's engine books persist (docs/adr/0005-controller-state-in-configmaps.md): a
+// Where each InferenceService's engine books persist (docs/adr/0006-controller-state-in-configmaps.md): a
 // ConfigMap `<name>-carbonscale-state` beside the service, owned by it (garbage-collected with it), labelled like
 // the other children so the label-selected ConfigMap cache holds it — every replica reads it from its cache, a
 // standby that takes over has it without a request. Written by server-side apply, only when a restart could not

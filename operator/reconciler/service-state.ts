@@ -1,6 +1,6 @@
 // What a service must remember across operator restarts: the engine's books (budget window and counts, booked-up-
 // to time, dwell start, the standing plan), its demand history and the mode it ran in. Pure: the reconciler keeps
-// it per service, kube/service-state-store.ts persists it (a ConfigMap per service, docs/adr/0005).
+// it per service, kube/service-state-store.ts persists it (a ConfigMap per service, docs/adr/0006-controller-state-in-configmaps.md).
 //
 // Written only when it departs from what a restart would reconstruct (`mustSave`): a restored record is projected
 // forward by the same rules the engine follows between passes — requests booked at the last measured rate against
