@@ -177,7 +177,7 @@ function whyNotNow(c: EcoContext, grid: SlotGrid, degraded: boolean[], allowed: 
     const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
     return (
       `the budget left in this window is planned for ${hhmm(grid.slots[later]!.startMs)}–` +
-      `${hhmm(grid.slots[end]!.endMs)} UTC, which save at least as much per request`
+      `${hhmm(grid.slots[end]!.endMs)} UTC: spent there, within the dwell and the budget, it saves more in all`
     );
   }
   if (!c.canChangeVariant) return 'the minimum dwell since the last swap has not passed';

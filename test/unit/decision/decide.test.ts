@@ -95,7 +95,7 @@ describe('decide(): eco', () => {
     expect(late.variant).to.equal('full-13b');
     expect(late.reason).to.match(/grid at 900 gCO2\/kWh/);
     expect(late.reason).to.match(
-      /the budget left in this window is planned for 1[78]:00–1[89]:00 UTC, which save at least as much per request/,
+      /the budget left in this window is planned for 1[78]:00–1[89]:00 UTC: spent there, within the dwell and the budget, it saves more in all/,
     );
     const last = at(T0 + 21.5 * HOUR);
     expect(last.variant).to.equal('full-13b');
