@@ -19,10 +19,15 @@ export async function installCrds(
 ): Promise<string[]> {
   const clock = o.clock ?? wallClock;
   const names: string[] = [];
+  const served: { path: string; plural: string }[] = [];
   for (const text of Object.values(renderCrds())) {
-    const crd = load(text) as KubeObject;
+    const crd = load(text) as KubeObject & {
+      spec: { group: string; names: { plural: string }; versions: { name: string; served: boolean }[] };
+    };
     await client.apply(objectPath(CRD, crd.metadata!.name!), crd);
     names.push(crd.metadata!.name!);
+    for (const v of crd.spec.versions.filter((x) => x.served))
+      served.push({ path: `/apis/${crd.spec.group}/${v.name}`, plural: crd.spec.names.plural });
   }
   const deadline = clock.now() + (o.timeoutMs ?? 30_000);
   for (const name of names) {
@@ -32,6 +37,16 @@ export async function installCrds(
       );
       if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
       if (clock.now() > deadline) throw new Error(`CRD ${name} not Established within ${o.timeoutMs ?? 30_000} ms`);
+      await sleep(clock, 100);
+    }
+  }
+  // Established comes before discovery lists the resource (discovery is updated asynchronously), and clients map
+  // kinds through discovery (rest-mapper.ts): wait until each served group/version lists the CRD's plural.
+  for (const { path, plural } of served) {
+    for (;;) {
+      const list = await client.get<{ resources?: { name: string }[] }>(path).catch(() => ({ resources: [] }));
+      if (list.resources?.some((r) => r.name === plural)) break;
+      if (clock.now() > deadline) throw new Error(`${path} does not list ${plural} within ${o.timeoutMs ?? 30_000} ms`);
       await sleep(clock, 100);
     }
   }
