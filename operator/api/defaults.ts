@@ -12,6 +12,15 @@ import {
   type VariantSpec,
 } from './types.ts';
 
+/** The CarbonSource a service reads when it names none. */
+export const DEFAULT_SOURCE_REF = 'default';
+
+/** The (source, region) a stored object reads, defaulted without copying it (hot paths that scan every service). */
+export function carbonRefOf(raw: Pick<RawInferenceService, 'spec'>): { sourceRef: string; region?: string } {
+  const c = raw.spec?.carbon;
+  return { sourceRef: c?.sourceRef ?? DEFAULT_SOURCE_REF, ...(c?.region !== undefined ? { region: c.region } : {}) };
+}
+
 /** A defaulted copy of `raw` (the input, often a cache entry, is never changed). */
 export function withDefaults(raw: RawInferenceService): Defaulted<InferenceService> {
   const isvc = structuredClone(raw) as unknown as InferenceService;
@@ -24,7 +33,7 @@ export function withDefaults(raw: RawInferenceService): Defaulted<InferenceServi
   s.replicas.min ??= 1;
   s.slo.qualityFloor ??= 0;
   if (s.slo.degradationBudget) s.slo.degradationBudget.window ??= 'day';
-  s.carbon.sourceRef ??= 'default';
+  s.carbon.sourceRef ??= DEFAULT_SOURCE_REF;
   s.carbon.pue ??= 1;
   s.carbon.embodiedGPerGpuHour ??= 0;
   s.demand ??= { source: 'scrape' };

@@ -1,6 +1,8 @@
 // The InferenceService controller: every trigger declared here, in one place (controller-runtime's For/Owns/
 // Watches): the service itself on spec changes, its owned Deployment, Service and model-server ConfigMap, its pods
 // (readiness, scheduling), the CarbonSources it reads, and the carbon signal of its (source, region).
+import { carbonRefOf } from '../api/defaults.ts';
+import type { RawInferenceService } from '../api/types.ts';
 import { Component, Label } from '../constants.ts';
 import type { Clock } from '../clock.ts';
 import { ControllerBuilder, predicates, type Controller, type ReconcileReport } from '../kube/controller.ts';
@@ -24,7 +26,7 @@ export function servicesUsingSource(c: Caches, source: string): string[] {
     chains.set(s.metadata!.name!, ((s.spec as { fallback?: string[] } | undefined)?.fallback ?? []) as string[]);
   const keys: string[] = [];
   for (const o of c.isvcs.list()) {
-    const ref = ((o.spec as { carbon?: { sourceRef?: string } } | undefined)?.carbon?.sourceRef ?? 'default') as string;
+    const ref = carbonRefOf(o as unknown as RawInferenceService).sourceRef;
     if (ref === source || (chains.get(ref) ?? []).includes(source))
       keys.push(`${o.metadata?.namespace}/${o.metadata?.name}`);
   }
@@ -35,7 +37,7 @@ export function servicesUsingSource(c: Caches, source: string): string[] {
 export function servicesOfPair(c: Caches, source: string, region: string): string[] {
   return servicesUsingSource(c, source).filter((k) => {
     const o = c.isvcs.get(k);
-    return (o?.spec as { carbon?: { region?: string } } | undefined)?.carbon?.region === region;
+    return o !== undefined && carbonRefOf(o as unknown as RawInferenceService).region === region;
   });
 }
 
