@@ -10,6 +10,11 @@ export const Condition = {
   SLOAtRisk: 'SLOAtRisk',
   BudgetExhausted: 'BudgetExhausted',
   Degraded: 'Degraded',
+  /**
+   * kstatus (sigs.k8s.io/cli-utils): abnormal-true, present only while the operator cannot make progress on this
+   * generation (a spec it cannot run, a replica no node fits); Ready is False meanwhile. Absent otherwise.
+   */
+  Stalled: 'Stalled',
   /** CarbonSource: the spec validated, its credentials loaded and its provider was built. */
   Valid: 'Valid',
 } as const;
@@ -24,6 +29,15 @@ export const Reason = {
   Paused: 'Paused',
   InvalidSpec: 'InvalidSpec',
   ApplyFailed: 'ApplyFailed',
+  // Stalled (and Ready False, and a Warning Event): what the operator cannot run (reconciler/feasibility.ts)
+  /** metadata.name cannot name the Service / label values of the children (a DNS-1035 label, ≤ 63 characters). */
+  InvalidName: 'InvalidName',
+  /** runtime carbonscale with a model URI scheme the model server does not read. */
+  UnsupportedModelUri: 'UnsupportedModelUri',
+  /** slo.latencyP95Ms at or below every eligible variant's measured low-load p95. */
+  SLOUnattainable: 'SLOUnattainable',
+  /** A variant's gpusPerReplica exceeds what the largest node offers. */
+  NoNodeFitsReplica: 'NoNodeFitsReplica',
   // CarbonSignalAvailable
   SignalFresh: 'SignalFresh',
   SignalFallback: 'SignalFallback',
@@ -37,6 +51,8 @@ export const Reason = {
   WithinSLO: 'WithinSLO',
   CapacityShort: 'CapacityShort',
   GpuLimited: 'GpuLimited',
+  /** The variant serving now cannot meet the ceiling in force at any load (an eco full variant slower than the SLO). */
+  LatencyFloor: 'LatencyFloor',
   // BudgetExhausted
   BudgetAvailable: 'BudgetAvailable',
   BudgetSpent: 'BudgetSpent',

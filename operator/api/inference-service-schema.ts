@@ -355,7 +355,7 @@ export const inferenceServiceStatusSchema: Schema = obj('Observed state, written
       speedup: num('Clock seconds per wall-clock second.'),
     },
   ),
-  conditions: conditionsSchema('Ready, CarbonSignalAvailable, SLOAtRisk, BudgetExhausted, Degraded'),
+  conditions: conditionsSchema('Ready, Stalled, CarbonSignalAvailable, SLOAtRisk, BudgetExhausted, Degraded'),
 });
 
 export function inferenceServiceCrd(): Schema {

@@ -25,6 +25,8 @@ export interface ConditionFacts {
   fullVariant: string;
   pendingPods: number;
   tier: 'premium' | 'eco';
+  /** Set when the variant serving cannot meet the ceiling in force at any load (feasibility.ts): why, in words. */
+  latencyFloor?: string;
 }
 
 /** Sets one condition, keeping its lastTransitionTime while its status stays the same. */
@@ -49,7 +51,7 @@ function signalCondition(s: SignalView): Cond {
   return { type: Condition.CarbonSignalAvailable, status: s.available ? 'True' : 'False', reason, message: s.summary };
 }
 
-function sloCondition(d: Decision, pendingPods: number): Cond {
+function sloCondition(d: Decision, pendingPods: number, latencyFloor: string | undefined): Cond {
   const atRisk = d.flags.sloAtRisk || pendingPods > 0;
   if (pendingPods > 0)
     return {
@@ -58,6 +60,8 @@ function sloCondition(d: Decision, pendingPods: number): Cond {
       reason: Reason.GpuLimited,
       message: `${pendingPods} pod(s) cannot be scheduled (not enough GPUs free)`,
     };
+  if (latencyFloor)
+    return { type: Condition.SLOAtRisk, status: 'True', reason: Reason.LatencyFloor, message: latencyFloor };
   if (!atRisk)
     return {
       type: Condition.SLOAtRisk,
@@ -112,10 +116,13 @@ export function conditionsFor(prev: K8sCondition[], f: ConditionFacts): K8sCondi
     reason: f.ready.reason,
     message: f.ready.message,
   };
-  const list: Cond[] = [ready, signalCondition(f.signal), sloCondition(f.decision, f.pendingPods)];
+  const list: Cond[] = [ready, signalCondition(f.signal), sloCondition(f.decision, f.pendingPods, f.latencyFloor)];
   if (f.tier === 'eco') list.push(budgetCondition(f.decision));
   list.push(degradedCondition(f.decision, f.fullVariant));
-  let out = f.tier === 'eco' ? prev : prev.filter((x) => x.type !== Condition.BudgetExhausted);
+  // A pass that reaches here progresses: Stalled (abnormal-true, kstatus) is removed rather than set False.
+  let out = prev.filter(
+    (x) => x.type !== Condition.Stalled && (f.tier === 'eco' || x.type !== Condition.BudgetExhausted),
+  );
   for (const c of list) out = setCondition(out, c, f.nowIso, f.generation);
   return out;
 }

@@ -3,12 +3,13 @@
 // objects, only what differs) → report (Events, audit, status, books). Each phase is a small function in its own
 // file with narrow ports (ports.ts); this class only runs them in order and keeps the per-service memory, which a
 // pass commits only when it completes (a failed pass is retried from the same memory, so it cannot report twice).
+// A service the operator cannot run (feasibility.ts) or a spec the policy refuses stalls before anything is applied.
 import type { Logger } from 'winston';
-import { EventAction, Reason } from '../constants.ts';
 import { DecisionInputError } from '../decision/decision-input-error.ts';
-import { TerminalError, type ReconcileResult } from '../kube/work-queue.ts';
+import type { ReconcileResult } from '../kube/work-queue.ts';
 import { applyPass } from './apply.ts';
 import { decidePass } from './decide-pass.ts';
+import { feasibility, InfeasibleSpecError } from './feasibility.ts';
 import { gather } from './gather.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { observe } from './observe.ts';
@@ -22,7 +23,7 @@ import type {
 } from './pass-context.ts';
 import { ConflictError } from './ports.ts';
 import { report } from './report.ts';
-import { setCondition } from './conditions.ts';
+import { invalidSpec, reportStalled } from './stalled.ts';
 
 /** How long a pass waits for a source's first answer before looking again (clock ms). */
 export const SIGNAL_WAIT_MS = 2_000;
@@ -59,6 +60,8 @@ export class Reconciler {
       this.forget(key);
       return;
     }
+    const stall = feasibility(pass.isvc, this.ctx.ports.cache.nodes() as never[]);
+    if (stall) return reportStalled(this.ctx, pass, stall);
     const gathered = await gather(this.ctx, pass);
     // Keep the registration even while waiting: the poller then polls the pair.
     if (gathered.waiting) {
@@ -69,7 +72,7 @@ export class Reconciler {
     try {
       decided = decidePass(pass, gathered);
     } catch (e) {
-      if (e instanceof DecisionInputError) return this.invalid(pass, e);
+      if (e instanceof DecisionInputError) return reportStalled(this.ctx, pass, invalidSpec(e.message));
       throw e;
     }
     let applied;
@@ -77,6 +80,7 @@ export class Reconciler {
       applied = await applyPass(this.ctx, pass, decided);
     } catch (e) {
       if (e instanceof ConflictError) return { requeueAfterMs: 1000 };
+      if (e instanceof InfeasibleSpecError) return reportStalled(this.ctx, pass, e.infeasible);
       throw e;
     }
     const { rolling } = await report(this.ctx, pass, gathered, decided, applied);
@@ -89,29 +93,6 @@ export class Reconciler {
     const m = this.ctx.memory.get(key);
     if (m) m.registered = pass.memory.registered;
     else this.ctx.memory.set(key, pass.memory);
-  }
-
-  /** A spec the policy cannot work with: say so in status and an Event, and do not retry until it changes. */
-  private async invalid(pass: ObservedPass, e: DecisionInputError): Promise<never> {
-    const msg = e.message;
-    const conditions = setCondition(
-      pass.isvc.status?.conditions ?? [],
-      { type: 'Ready', status: 'False', reason: Reason.InvalidSpec, message: msg },
-      pass.nowIso,
-      pass.isvc.metadata.generation,
-    );
-    await this.ctx.ports.writes.applyStatus(pass.isvc, {
-      ...(pass.isvc.status ?? {}),
-      ...(pass.isvc.metadata.generation !== undefined ? { observedGeneration: pass.isvc.metadata.generation } : {}),
-      conditions,
-    });
-    await this.ctx.ports.events.record(pass.target, {
-      type: 'Warning',
-      reason: Reason.InvalidSpec,
-      action: EventAction.Validate,
-      note: msg,
-    });
-    throw new TerminalError(`${pass.key}: ${msg}`);
   }
 }
 

@@ -14,6 +14,7 @@ import {
 } from '../constants.ts';
 import type { InferenceService, VariantSpec } from '../api/types.ts';
 import { DEFAULT_PVC_MOUNT_ROOT, pvcClaimOf } from '../../model-server/model-uri.ts';
+import { InfeasibleSpecError, renderProblem } from './feasibility.ts';
 
 export interface RenderOptions {
   modelServerImage?: string;
@@ -96,6 +97,9 @@ export function render(
   replicas: number,
   opts: RenderOptions = {},
 ): Rendered {
+  // Never a partial set of children (a Deployment without its Service): refuse before rendering any.
+  const problem = renderProblem(isvc);
+  if (problem) throw new InfeasibleSpecError(problem);
   const v = variantByName(isvc, variantName);
   const rt = isvc.spec.runtime;
   const name = childName(isvc);

@@ -5,6 +5,7 @@ import type { InferenceServiceStatus } from '../api/types.ts';
 import { baselineReplicas } from '../audit/rows-from-pass.ts';
 import { emissionsRateGPerHour } from '../decision/energy-model.ts';
 import { conditionsFor } from './conditions.ts';
+import { latencyFloorMessage } from './feasibility.ts';
 import { latestPoint } from './demand-ledger.ts';
 import type { AppliedPass, DecidedPass, GatheredPass, ObservedPass, ReconcilerContext } from './pass-context.ts';
 import { readyState } from './ready.ts';
@@ -52,6 +53,7 @@ function statusOf(ctx: ReconcilerContext, pass: ObservedPass, g: GatheredPass, d
   });
   const last = latestPoint(g.demand);
   const budget = isvc.spec.tier === 'eco' && isvc.spec.slo.degradationBudget;
+  const latencyFloor = latencyFloorMessage(isvc, dec.variant, dec.flags.relaxedLatency);
   const status = buildStatus({
     ...(isvc.metadata.generation !== undefined ? { generation: isvc.metadata.generation } : {}),
     ...(served ? { servedVariant: served } : {}),
@@ -88,6 +90,7 @@ function statusOf(ctx: ReconcilerContext, pass: ObservedPass, g: GatheredPass, d
       fullVariant: full,
       pendingPods: pass.pods.pending,
       tier: isvc.spec.tier,
+      ...(latencyFloor ? { latencyFloor } : {}),
     }),
   });
   return { status, rolling };

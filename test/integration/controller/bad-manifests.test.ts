@@ -1,7 +1,21 @@
 import { expect } from 'chai';
-import { createNamespace, useControlPlane } from '../../support/cluster.ts';
-import { admin, applyObj, isvc, setupCrds, variant } from '../../support/operator-fixtures.ts';
-import { KubeApiError, collectionPath, Resources } from '../../../operator/kube/kube-client.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNamespace, useControlPlane, waitFor } from '../../support/cluster.ts';
+import {
+  admin,
+  applyObj,
+  getIsvc,
+  isvc,
+  listEvents,
+  runOperator,
+  setupCrds,
+  traceSource,
+  variant,
+  writeTrace,
+} from '../../support/operator-fixtures.ts';
+import { KubeApiError, collectionPath, objectPath, Resources } from '../../../operator/kube/kube-client.ts';
 
 type Mut = (o: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -231,5 +245,55 @@ describe('InferenceService API: bad manifests are rejected with the field named'
       }
       expect.fail(`the API server accepted: ${c.what}`);
     });
+  });
+
+  // What the API cannot know: the nodes. Admitted, then Stalled with words, never Ready with 0 replicas.
+  it('a replica no node fits is Stalled (Ready False) with a Warning naming the largest node, nothing is created; an edit resumes it', async function () {
+    this.timeout(90_000);
+    const { kc } = cluster();
+    const dir = mkdtempSync(join(tmpdir(), 'cs-trace-'));
+    await cluster().cp.createGpuNodes([{ name: 'gpu-8', gpus: 8 }]);
+    await applyObj(kc, traceSource('test-source', writeTrace(dir).file, Date.now(), 10));
+    const op = await runOperator(kc);
+    try {
+      const o = isvc('too-big', ns) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      o.spec.variants[0].gpusPerReplica = 12;
+      await applyObj(kc, o);
+      const cond = (s: any, t: string) => s?.conditions?.find((c: any) => c.type === t); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const st = await waitFor(
+        'Stalled',
+        async () => {
+          const s = (await getIsvc(kc, ns, 'too-big')).status;
+          return cond(s, 'Stalled') ? s : undefined;
+        },
+        { show: () => getIsvc(kc, ns, 'too-big') },
+      );
+      expect(cond(st, 'Stalled')).to.include({ status: 'True', reason: 'NoNodeFitsReplica', observedGeneration: 1 });
+      expect(cond(st, 'Ready')).to.include({ status: 'False', reason: 'NoNodeFitsReplica' });
+      expect(st.observedGeneration).to.equal(1);
+      const ev = await waitFor('the Warning Event', async () =>
+        (await listEvents(kc, ns)).find((e) => e.reason === 'NoNodeFitsReplica'),
+      );
+      expect(ev.type).to.equal('Warning');
+      expect(ev.regarding.name).to.equal('too-big');
+      expect(ev.note).to.match(
+        /variant full requests 12 nvidia\.com\/gpu per replica .*the largest node \(gpu-8\) has 8/,
+      );
+      for (const r of [Resources.deployment, Resources.service])
+        expect(await admin(kc).getOrNull(objectPath(r, 'too-big', ns)), r.kind).to.equal(null);
+      o.spec.variants[0].gpusPerReplica = 2;
+      await applyObj(kc, o);
+      await waitFor('the Deployment after the edit', () =>
+        admin(kc).getOrNull(objectPath(Resources.deployment, 'too-big', ns)),
+      );
+      const after = await waitFor('Stalled gone', async () => {
+        const s = (await getIsvc(kc, ns, 'too-big')).status;
+        return s?.observedGeneration === 2 && !cond(s, 'Stalled') ? s : undefined;
+      });
+      expect(cond(after, 'Ready').reason).to.not.equal('NoNodeFitsReplica');
+    } finally {
+      await op.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
