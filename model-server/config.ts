@@ -37,6 +37,10 @@ export interface ServerConfig {
   /** File holding the admin bearer token; CARBONSCALE_ADMIN_TOKEN is read when unset. No token: admin disabled. */
   adminTokenFile?: string;
   bodyLimitBytes: number;
+  /** Request headers, and then the body, must each arrive within this (a slow-loris client is cut off). */
+  requestTimeoutMs: number;
+  /** Deepest array/object nesting accepted in a JSON body (checked before parsing). */
+  maxJsonDepth: number;
   maxConcurrency: number;
   batching: BatchingConfig;
   executionProvider: ExecutionProviderChoice;
@@ -66,6 +70,9 @@ export const DEFAULTS = {
   port: 8080,
   activeVariantPollMs: 1000,
   bodyLimitBytes: 1024 * 1024,
+  requestTimeoutMs: 30_000,
+  // An OIP request nests 4 levels plus the tensor's rank when `data` is nested; 32 leaves room for rank 28.
+  maxJsonDepth: 32,
   maxConcurrency: 256,
   batching: { enabled: false, maxBatchSize: 32, maxQueueDelayMs: 2 },
   executionProvider: 'auto' as ExecutionProviderChoice,
@@ -168,6 +175,8 @@ export function parseServerConfig(raw: unknown, baseDir: string): ServerConfig {
     activeVariantPollMs: int(raw, 'activeVariantPollMs', '', DEFAULTS.activeVariantPollMs, 10),
     ...(adminTokenFile ? { adminTokenFile: resolve(baseDir, adminTokenFile) } : {}),
     bodyLimitBytes: int(raw, 'bodyLimitBytes', '', DEFAULTS.bodyLimitBytes, 64),
+    requestTimeoutMs: int(raw, 'requestTimeoutMs', '', DEFAULTS.requestTimeoutMs, 100, 3_600_000),
+    maxJsonDepth: int(raw, 'maxJsonDepth', '', DEFAULTS.maxJsonDepth, 4, 1024),
     maxConcurrency: int(raw, 'maxConcurrency', '', DEFAULTS.maxConcurrency, 1),
     batching: {
       enabled: bool(b, 'enabled', 'batching.', DEFAULTS.batching.enabled),

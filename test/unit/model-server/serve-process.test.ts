@@ -77,6 +77,8 @@ describe('carbonscale serve (process)', () => {
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code).to.equal(2);
-    expect(out).to.include('variants[0].uri: unsupported model URI scheme in ftp://host/x.onnx');
+    expect(out).to.include(
+      'variants[0].uri: unsupported model URI scheme ftp:// (the model server reads file://, http://, https://, pvc://)',
+    );
   });
 });

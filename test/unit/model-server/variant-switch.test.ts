@@ -112,17 +112,17 @@ describe('model server: in-place variant switch', () => {
   });
 
   it('the admin endpoint switches too, only with the bearer token', async () => {
-    const s = await startTestServer({}, { adminToken: 's3cret-token' });
+    const s = await startTestServer({}, { adminToken: 's3cret-token-0123456789' });
     try {
       const body = JSON.stringify({ variant: 'digits-small' });
       expect((await post(`${s.url}/admin/variant`, body)).status).to.equal(401);
       expect((await post(`${s.url}/admin/variant`, body, { authorization: 'Bearer wrong' })).status).to.equal(401);
-      const ok = await post(`${s.url}/admin/variant`, body, { authorization: 'Bearer s3cret-token' });
+      const ok = await post(`${s.url}/admin/variant`, body, { authorization: 'Bearer s3cret-token-0123456789' });
       expect(ok.status).to.equal(200);
       const result = await json(ok);
       expect(result).to.include({ from: 'digits-full', to: 'digits-small', changed: true });
       const bad = await post(`${s.url}/admin/variant`, JSON.stringify({ variant: 'nope' }), {
-        authorization: 'Bearer s3cret-token',
+        authorization: 'Bearer s3cret-token-0123456789',
       });
       expect(bad.status).to.equal(400);
       const inferred = await json(post(`${s.url}/v2/models/digits/infer`, inferBody([new Array(64).fill(0)])));
