@@ -39,6 +39,21 @@ describe('model server config', () => {
     ['unknown execution provider', { ...base, executionProvider: 'tpu' }, /^executionProvider: expected "auto"/],
     ['zero instances', { ...base, instances: 0 }, /^instances: expected an integer/],
     ['spinning as a string', { ...base, intraOpSpinning: 'yes' }, /^intraOpSpinning: expected/],
+    [
+      'a request timeout under 100 ms',
+      { ...base, requestTimeoutMs: 10 },
+      /^requestTimeoutMs: expected an integer in \[100, 3600000\]/,
+    ],
+    [
+      'a JSON depth too small for a request',
+      { ...base, maxJsonDepth: 2 },
+      /^maxJsonDepth: expected an integer in \[4, 1024\]/,
+    ],
+    [
+      'a pvc:// URI without a path',
+      { ...base, variants: [{ name: 'a', uri: 'pvc://models' }] },
+      /^variants\[0\]\.uri: not of the form pvc:\/\/<claim>/,
+    ],
   ];
   for (const [what, raw, msg] of bad) {
     it(`rejects ${what}, naming the field`, () => {
