@@ -8,6 +8,7 @@ import {
   applyObj,
   getIsvc,
   isvc,
+  listEvents,
   morningClock,
   runOperator,
   setupCrds,
@@ -16,6 +17,7 @@ import {
 } from '../support/operator-fixtures.ts';
 import { objectPath, Resources } from '../../operator/kube/kube-client.ts';
 import type { RunningOperator } from '../../operator/main.ts';
+import type { MemoryAuditSink } from '../../operator/audit/sink.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -218,5 +220,68 @@ describe('e2e: the operator on a full control plane with kwok GPU nodes', () => 
         }),
       },
     );
+  });
+
+  // No flapping (issue 16 §2): dwell 0, so only the engine's one plan per interval and the applied variant keep a
+  // decision from being reverted while pods come up and the served variant lags. Last: it keeps GPUs busy.
+  it('a carbon step: exactly one VariantSwapped Event and one swap row, active and observe alike', async function () {
+    this.timeout(150_000);
+    const { kc, core } = cluster();
+    await applyObj(kc, traceSource('test-source', trace.file, now(), 10));
+    // The tests before this one hold the first nodes' GPUs (the hog among them): a node of its own.
+    await cluster().cp.createGpuNodes([{ name: 'gpu-c', gpus: 8 }]);
+    const ns = await createNamespace(core, 'flap');
+    await waitFor('default ServiceAccount', () =>
+      core.readNamespacedServiceAccount({ name: 'default', namespace: ns }),
+    );
+    const policy = { intervalSeconds: 10, minDwellSeconds: 0 };
+    await applyObj(kc, isvc('eco', ns, { policy }));
+    await applyObj(kc, isvc('watch', ns, { policy: { ...policy, mode: 'observe' } }));
+    await waitFor(
+      'eco Ready on the kwok nodes',
+      async () => {
+        const s = (await getIsvc(kc, ns, 'eco')).status;
+        return s?.conditions?.find((c: any) => c.type === 'Ready')?.status === 'True' ? s : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    await waitFor(
+      'the observed service to have a decision',
+      async () => (await getIsvc(kc, ns, 'watch')).status?.lastDecision,
+    );
+    // The step: the replay moves into the dirty spell.
+    await applyObj(kc, traceSource('test-source', trace.file, now(), 30));
+    await waitFor(
+      'eco to serve the smaller variant',
+      async () => (await getIsvc(kc, ns, 'eco')).status?.activeVariant === 'small',
+      {
+        timeoutMs: 60_000,
+        show: async () => (await getIsvc(kc, ns, 'eco')).status,
+      },
+    );
+    await waitFor(
+      'the observed service to decide the smaller variant',
+      async () => (await getIsvc(kc, ns, 'watch')).status?.lastDecision?.variant === 'small',
+    );
+    // Several more intervals with the same inputs: pods settle, passes come and go; nothing is reverted.
+    await new Promise((r) => setTimeout(r, 35_000));
+    const events = await listEvents(kc, ns);
+    const of = (name: string, reason: string) => events.filter((e) => e.regarding.name === name && e.reason === reason);
+    expect(
+      of('eco', 'VariantSwapped').map((e) => e.note),
+      'VariantSwapped Events of eco',
+    ).to.have.length(1);
+    expect(of('eco', 'VariantSwapped')[0]?.note).to.match(/switched full → small/);
+    const observed = of('watch', 'DecisionObserved').filter((e) => /switched/.test(e.note));
+    expect(
+      observed.map((e) => e.note),
+      'observed swaps',
+    ).to.have.length(1);
+    expect(of('watch', 'VariantSwapped')).to.have.length(0);
+    const audit = op!.reconciler.ctx.ports.audit as MemoryAuditSink;
+    const swaps = (name: string) => audit.rows.decision.filter((r) => r.namespace === ns && r.name === name && r.kind === 'swap');
+    expect(swaps('eco').map((r) => `${r.before_variant}→${r.after_variant}`)).to.deep.equal(['full→small']);
+    expect(swaps('watch').map((r) => `${r.before_variant}→${r.after_variant}`)).to.deep.equal(['full→small']);
+    expect((await getIsvc(kc, ns, 'eco')).status.activeVariant).to.equal('small');
   });
 });

@@ -15,7 +15,7 @@ import {
   traceSource,
   writeTrace,
 } from '../../support/operator-fixtures.ts';
-import { objectPath, Resources } from '../../../operator/kube/kube-client.ts';
+import { collectionPath, objectPath, Resources } from '../../../operator/kube/kube-client.ts';
 import type { RunningOperator } from '../../../operator/main.ts';
 import type { ReconcileReport } from '../../../operator/kube/controller.ts';
 
@@ -257,5 +257,83 @@ describe('controller against a real kube-apiserver', () => {
       'writes during the quiet minute',
     ).to.deep.equal([]);
     expect((await getIsvc(kc, ns, 'svc')).metadata.resourceVersion).to.equal(rvBefore);
+  });
+
+  it('a restart is invisible: same books, same plan, the fallback forecast at once from the carbon history ConfigMap, no Event, no status write', async function () {
+    this.timeout(200_000);
+    const { kc } = cluster();
+    const now = morningClock();
+    const trace = writeTrace(mkdtempSync(join(tmpdir(), 'cs-restart-')), 30, 96);
+    const anchor = new Date(now() - 10 * 3_600_000 - 30 * 60_000).toISOString();
+    await applyObj(kc, {
+      apiVersion: 'carbonscale.dev/v1alpha1',
+      kind: 'CarbonSource',
+      metadata: { name: 'no-forecast' },
+      // A source that publishes no forecast: eco plans on the fallback forecast built from measured history.
+      spec: {
+        provider: 'trace',
+        trace: { file: trace.file, anchor, forecast: 'none' },
+        pollIntervalSeconds: 10,
+        staleAfterSeconds: 86400,
+      },
+    });
+    const ns = await createNamespace(cluster().core, 'restart');
+    op = await runOperator(kc, { now });
+    // A 20 s interval: the restart below falls inside one, so what it writes is the restart's doing.
+    const policy = { intervalSeconds: 20, minDwellSeconds: 0 };
+    await applyObj(kc, isvc('eco', ns, { carbon: { region: 'TEST', sourceRef: 'no-forecast', pue: 1.2 }, policy }));
+    const key = `${ns}/eco`;
+    const before = await waitFor('a plan on the fallback forecast, with its books saved', async () => {
+      const st = (await getIsvc(kc, ns, 'eco')).status;
+      const cm = await admin(kc).getOrNull<any>(objectPath(Resources.configMap, 'eco-carbonscale-state', ns));
+      return st?.lastDecision?.reason?.includes('forecast built from history') && cm ? st : undefined;
+    });
+    expect(op.reconciler.memoryOf(key)!.state.books.plan!.flags.fallbackForecast).to.equal(true);
+    // The leader kept the pair's measured history in the operator's namespace.
+    const hist = await admin(kc).list<any>(collectionPath(Resources.configMap, 'default'), {
+      labelSelector: 'app.kubernetes.io/component=carbon-history',
+    });
+    const mine = hist.items.filter(
+      (c: any) => c.metadata.annotations['carbonscale.dev/carbon-source'] === 'no-forecast',
+    );
+    expect(mine).to.have.length(1);
+    expect(JSON.parse(mine[0].data['history.json']).points.length).to.be.at.least(24);
+    // Stop a few seconds into an interval.
+    await new Promise((r) => setTimeout(r, 20_000 - (now() % 20_000) + 3000));
+    const booksBefore = structuredClone(op.reconciler.memoryOf(key)!.state.books);
+    const eventsBefore = (await listEvents(kc, ns)).length;
+    await op.stop();
+
+    const writes: string[] = [];
+    op = await runOperator(kc, { now, onWrite: (m, p) => writes.push(`${m} ${p}`) });
+    const restarted = await waitFor('the restarted operator to have the service in memory', async () =>
+      op!.reconciler.memoryOf(key),
+    );
+    // Restored, not rebuilt: the same window and counts the first operator had (it books on from there).
+    expect(restarted.state.books.budget.windowStartMs).to.equal(booksBefore.budget.windowStartMs);
+    expect(restarted.state.books.budget.servedTotal).to.be.at.least(booksBefore.budget.servedTotal * 0.999);
+    expect(restarted.state.books.lastChangeMs).to.equal(booksBefore.lastChangeMs);
+    // Until the next interval: no status write, no Event (the plan stands, restored).
+    await new Promise((r) => setTimeout(r, Math.max(0, 20_000 - (now() % 20_000) - 1500)));
+    expect(
+      writes.filter((w) => w.includes('/status')),
+      'status writes after the restart, within its interval',
+    ).to.deep.equal([]);
+    const events = await listEvents(kc, ns);
+    expect(
+      events.slice(eventsBefore).map((e) => `${e.reason}: ${e.note}`),
+      'Events after the restart',
+    ).to.deep.equal([]);
+    const st = (await getIsvc(kc, ns, 'eco')).status;
+    expect(st.budget.usedFraction).to.be.closeTo(before.budget.usedFraction, 0.01);
+    // The first replan after the restart: the fallback forecast at once (history from the ConfigMap and the seed).
+    const plan = await waitFor('a plan made by the restarted operator', async () => {
+      const p = op!.reconciler.memoryOf(key)?.state.books.plan;
+      return p && p.intervalStartMs > booksBefore.plan!.intervalStartMs ? p : undefined;
+    });
+    expect(plan.flags.fallbackForecast).to.equal(true);
+    expect(plan.flags.noSignal).to.equal(false);
+    expect(plan.variant).to.equal(booksBefore.plan!.variant);
+    expect(op.signals.history('no-forecast', 'TEST').length).to.be.at.least(24);
   });
 });
