@@ -50,7 +50,7 @@ describe('Reconciler with fake ports', () => {
     fc.autoReady = false; // the served variant lags the applied one from now on
     fc.signal.set(900, fc.now);
     fc.signal.forecast = spellForecast(fc.now, 3, 900, 100);
-    await run(fc, r, 40 * MIN, 2);
+    await run(fc, r, 20 * MIN, 2);
     expect(cm(fc)!.data['active-variant']).to.equal('small');
     expect(fc.events.filter((e) => e.reason === 'VariantSwapped')).to.have.length(1);
     expect(fc.decisions('swap')).to.have.length(1);
