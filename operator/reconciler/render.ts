@@ -91,6 +91,116 @@ function gpuResources(v: VariantSpec): Record<string, string> {
   return v.gpusPerReplica > 0 ? { [v.gpuResource]: String(v.gpusPerReplica) } : {};
 }
 
+interface PodParts {
+  podSpec: Record<string, unknown>;
+  podMeta: Record<string, unknown>;
+  configMap?: Record<string, unknown>;
+}
+
+/** A custom runtime: the user's pod template, the variant and its URI in the named env var (a swap rolls). */
+function customPod(isvc: InferenceService, v: VariantSpec, baseLabels: Record<string, string>): PodParts {
+  const rt = isvc.spec.runtime;
+  const gpus = gpuResources(v);
+  const tpl = structuredClone(rt.podTemplate ?? {}) as {
+    metadata?: Record<string, unknown>;
+    spec?: Record<string, unknown>;
+  };
+  const spec = (tpl.spec ?? {}) as { containers?: Array<Record<string, unknown>> };
+  const containers = spec.containers ?? [];
+  const idx = Math.max(0, rt.containerName ? containers.findIndex((c) => c.name === rt.containerName) : 0);
+  const c = containers[idx];
+  if (!c) throw new Error('runtime.podTemplate.spec.containers must name at least one container');
+  const envName = rt.variantEnv ?? 'CARBONSCALE_VARIANT';
+  const env = ((c.env as Array<Record<string, unknown>> | undefined) ?? []).filter(
+    (e) => e.name !== envName && e.name !== `${envName}_URI`,
+  );
+  env.push({ name: envName, value: v.name }, { name: `${envName}_URI`, value: v.model.uri });
+  c.env = env;
+  const res = (c.resources ?? {}) as { requests?: Record<string, string>; limits?: Record<string, string> };
+  c.resources = { ...res, requests: { ...res.requests, ...gpus }, limits: { ...res.limits, ...gpus } };
+  const tm = (tpl.metadata ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
+  return {
+    podSpec: spec,
+    podMeta: {
+      ...tm,
+      labels: { ...tm.labels, ...baseLabels },
+      annotations: { ...tm.annotations, [Annotation.variant]: v.name },
+    },
+  };
+}
+
+/** The project's model server: the variant in a ConfigMap key it watches, so a swap restarts nothing. */
+function carbonscalePod(
+  isvc: InferenceService,
+  v: VariantSpec,
+  baseLabels: Record<string, string>,
+  opts: RenderOptions,
+): PodParts {
+  const rt = isvc.spec.runtime;
+  const gpus = gpuResources(v);
+  const cmName = configMapName(isvc);
+  const pvc = claimVolumes(isvc);
+  const serverConfig = {
+    modelName: isvc.metadata.name,
+    port: MODEL_SERVER_PORT,
+    variants: isvc.spec.variants.map((x) => ({ name: x.name, uri: x.model.uri })),
+    // Fixed: the live choice is the watched file, so a swap never changes this key (no restart).
+    activeVariant: isvc.spec.variants[0]!.name,
+    activeVariantFile: `${ACTIVE_VARIANT_DIR}/${ACTIVE_VARIANT_FILE}`,
+    ...(pvc.volumes.length > 0 ? { pvcMountRoot: DEFAULT_PVC_MOUNT_ROOT } : {}),
+  };
+  const configMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(isvc, cmName, 'model-server-config'),
+    data: { 'server.json': JSON.stringify(serverConfig, null, 2), [ACTIVE_VARIANT_FILE]: v.name },
+  };
+  const res = rt.resources ?? {};
+  const podSpec = {
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    containers: [
+      {
+        name: 'model-server',
+        image: rt.image ?? opts.modelServerImage ?? DEFAULT_MODEL_SERVER_IMAGE,
+        args: ['serve', '--config', `${ACTIVE_VARIANT_DIR}/server.json`, ...(rt.args ?? [])],
+        ports: [{ name: 'http', containerPort: MODEL_SERVER_PORT, protocol: 'TCP' }],
+        readinessProbe: { httpGet: { path: '/v2/health/ready', port: 'http' }, periodSeconds: 5 },
+        livenessProbe: { httpGet: { path: '/v2/health/live', port: 'http' }, periodSeconds: 10 },
+        resources: { requests: { ...res.requests, ...gpus }, limits: { ...res.limits, ...gpus } },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        },
+        volumeMounts: [
+          { name: 'carbonscale-config', mountPath: ACTIVE_VARIANT_DIR, readOnly: true },
+          { name: 'model-cache', mountPath: '/tmp' },
+          ...pvc.mounts,
+        ],
+      },
+    ],
+    volumes: [
+      { name: 'carbonscale-config', configMap: { name: cmName } },
+      { name: 'model-cache', emptyDir: {} },
+      ...pvc.volumes,
+    ],
+  };
+  const podMeta = {
+    labels: baseLabels,
+    annotations: {
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(MODEL_SERVER_PORT),
+      'prometheus.io/path': '/metrics',
+    },
+  };
+  return { podSpec, podMeta, configMap };
+}
+
 export function render(
   isvc: InferenceService,
   variantName: string,
@@ -104,99 +214,9 @@ export function render(
   const rt = isvc.spec.runtime;
   const name = childName(isvc);
   const labels = selectorLabels(isvc);
-  const gpus = gpuResources(v);
-  let podSpec: Record<string, unknown>;
-  let podMeta: Record<string, unknown> = { labels: { ...labels, [Label.tier]: isvc.spec.tier } };
-  let configMap: Record<string, unknown> | undefined;
-
-  if (rt.type === 'custom') {
-    const tpl = structuredClone(rt.podTemplate ?? {}) as {
-      metadata?: Record<string, unknown>;
-      spec?: Record<string, unknown>;
-    };
-    const spec = (tpl.spec ?? {}) as { containers?: Array<Record<string, unknown>> };
-    const containers = spec.containers ?? [];
-    const idx = Math.max(0, rt.containerName ? containers.findIndex((c) => c.name === rt.containerName) : 0);
-    const c = containers[idx];
-    if (!c) throw new Error('runtime.podTemplate.spec.containers must name at least one container');
-    const envName = rt.variantEnv ?? 'CARBONSCALE_VARIANT';
-    const env = ((c.env as Array<Record<string, unknown>> | undefined) ?? []).filter(
-      (e) => e.name !== envName && e.name !== `${envName}_URI`,
-    );
-    env.push({ name: envName, value: v.name }, { name: `${envName}_URI`, value: v.model.uri });
-    c.env = env;
-    const res = (c.resources ?? {}) as { requests?: Record<string, string>; limits?: Record<string, string> };
-    c.resources = { ...res, requests: { ...res.requests, ...gpus }, limits: { ...res.limits, ...gpus } };
-    podSpec = spec;
-    const tm = (tpl.metadata ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
-    podMeta = {
-      ...tm,
-      labels: { ...tm.labels, ...(podMeta.labels as Record<string, string>) },
-      annotations: { ...tm.annotations, [Annotation.variant]: v.name },
-    };
-  } else {
-    const cmName = configMapName(isvc);
-    const pvc = claimVolumes(isvc);
-    const serverConfig = {
-      modelName: isvc.metadata.name,
-      port: MODEL_SERVER_PORT,
-      variants: isvc.spec.variants.map((x) => ({ name: x.name, uri: x.model.uri })),
-      // Fixed: the live choice is the watched file, so a swap never changes this key (no restart).
-      activeVariant: isvc.spec.variants[0]!.name,
-      activeVariantFile: `${ACTIVE_VARIANT_DIR}/${ACTIVE_VARIANT_FILE}`,
-      ...(pvc.volumes.length > 0 ? { pvcMountRoot: DEFAULT_PVC_MOUNT_ROOT } : {}),
-    };
-    configMap = {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: meta(isvc, cmName, 'model-server-config'),
-      data: { 'server.json': JSON.stringify(serverConfig, null, 2), [ACTIVE_VARIANT_FILE]: v.name },
-    };
-    const res = rt.resources ?? {};
-    podSpec = {
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 65532,
-        runAsGroup: 65532,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
-      containers: [
-        {
-          name: 'model-server',
-          image: rt.image ?? opts.modelServerImage ?? DEFAULT_MODEL_SERVER_IMAGE,
-          args: ['serve', '--config', `${ACTIVE_VARIANT_DIR}/server.json`, ...(rt.args ?? [])],
-          ports: [{ name: 'http', containerPort: MODEL_SERVER_PORT, protocol: 'TCP' }],
-          readinessProbe: { httpGet: { path: '/v2/health/ready', port: 'http' }, periodSeconds: 5 },
-          livenessProbe: { httpGet: { path: '/v2/health/live', port: 'http' }, periodSeconds: 10 },
-          resources: { requests: { ...res.requests, ...gpus }, limits: { ...res.limits, ...gpus } },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-          },
-          volumeMounts: [
-            { name: 'carbonscale-config', mountPath: ACTIVE_VARIANT_DIR, readOnly: true },
-            { name: 'model-cache', mountPath: '/tmp' },
-            ...pvc.mounts,
-          ],
-        },
-      ],
-      volumes: [
-        { name: 'carbonscale-config', configMap: { name: cmName } },
-        { name: 'model-cache', emptyDir: {} },
-        ...pvc.volumes,
-      ],
-    };
-    podMeta = {
-      ...podMeta,
-      annotations: {
-        'prometheus.io/scrape': 'true',
-        'prometheus.io/port': String(MODEL_SERVER_PORT),
-        'prometheus.io/path': '/metrics',
-      },
-    };
-  }
-
+  const podLabels = { ...labels, [Label.tier]: isvc.spec.tier };
+  const { podSpec, podMeta, configMap } =
+    rt.type === 'custom' ? customPod(isvc, v, podLabels) : carbonscalePod(isvc, v, podLabels, opts);
   const deployment = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
