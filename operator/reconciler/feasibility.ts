@@ -55,7 +55,8 @@ export function modelUriInfeasible(isvc: InferenceService): Infeasible | undefin
     if (problem)
       return {
         reason: Reason.UnsupportedModelUri,
-        message: `spec.variants[${i}].model.uri '${v.model.uri}' (variant ${v.name}): ${problem}`,
+        // The URI itself stays out: it may carry credentials (user:password@, a signed query) into Events and logs.
+        message: `spec.variants[${i}].model.uri (variant ${v.name}): ${problem}`,
         until: 'spec-change',
       };
   }

@@ -48,7 +48,8 @@ export async function reportStalled(
       namespace: pass.isvc.metadata.namespace,
       name: pass.isvc.metadata.name,
       reason: why.reason,
-      message: why.message,
+      // Not `message`: winston would append it to the log line's own message.
+      problem: why.message,
     });
   }
   if (why.until === 'cluster-change') return { requeueAfterMs: STALL_RECHECK_MS };

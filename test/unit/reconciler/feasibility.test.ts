@@ -49,7 +49,7 @@ describe('feasibility: what the operator can know only at run time', () => {
     const p = feasibility(withDefaults(ftp), nodes(8))!;
     expect(p).to.include({ reason: 'UnsupportedModelUri', until: 'spec-change' });
     expect(p.message).to.equal(
-      "spec.variants[1].model.uri 'ftp://models.example/small.onnx' (variant small): unsupported model URI scheme ftp:// (the model server reads file://, http://, https://, pvc://)",
+      'spec.variants[1].model.uri (variant small): unsupported model URI scheme ftp:// (the model server reads file://, http://, https://, pvc://)',
     );
     const custom = spec((s) => {
       s.variants[1]!.model.uri = 's3://bucket/small';
@@ -165,10 +165,14 @@ describe('Reconciler: a service it cannot run is Stalled, with words, and nothin
 
   it('an unsupported model URI admitted before the rule: Stalled UnsupportedModelUri, a TerminalError, no child; an edit resumes it', async () => {
     const fc = new FakeCluster();
-    fc.add(spec((s) => (s.variants[1]!.model.uri = 'ftp://models.example/small.onnx')));
+    fc.add(spec((s) => (s.variants[1]!.model.uri = 'ftp://reader:s3cret-pw@models.example/small.onnx')));
     const r = fc.reconciler();
     const e = await terminal(r.reconcile(KEY));
-    expect(e.message).to.match(/ns\/svc: spec\.variants\[1\]\.model\.uri 'ftp:\/\/models\.example\/small\.onnx'/);
+    // The URI may hold credentials: never echoed into status, Events or the error.
+    expect(JSON.stringify([fc.isvcs.get(KEY)!.status, fc.events, e.message])).to.not.include('s3cret-pw');
+    expect(e.message).to.match(
+      /^ns\/svc: spec\.variants\[1\]\.model\.uri \(variant small\): unsupported model URI scheme ftp:\/\//,
+    );
     expect([...fc.objects.keys()]).to.deep.equal([]);
     expect(conditions(fc).find((x) => x.type === 'Stalled')).to.include({
       status: 'True',
