@@ -27,7 +27,7 @@ export function percentile(sorted: number[], p: number): number {
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 /** One keep-alive connection that answers one request at a time. */
-class Connection {
+export class Connection {
   private socket: Socket | undefined;
   private buf: Buffer = Buffer.alloc(0);
   private waiting: { resolve: (status: number) => void; reject: (e: Error) => void } | undefined;

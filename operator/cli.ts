@@ -3,7 +3,10 @@
 // Each subcommand lives with its concept and exports `main(argv): Promise<number>`; loaded lazily so the
 // operator never pays for onnxruntime and the model server never loads the Kubernetes client.
 const commands: Record<string, { load: () => Promise<{ main: (argv: string[]) => Promise<number> }>; help: string }> = {
-  operator: { load: () => import('./main.ts'), help: 'run the operator (in-cluster, a kubeconfig, or --embedded)' },
+  operator: {
+    load: () => import('./main-job/main-job.ts'),
+    help: 'run the operator (in-cluster, a kubeconfig, or --embedded)',
+  },
   serve: {
     load: () => import('../model-server/serve-cli.ts'),
     help: 'run the model server (Open Inference Protocol v2)',

@@ -5,7 +5,7 @@
 //   - with --kubeconfig / $KUBECONFIG, or in a pod (in-cluster), against that cluster;
 //   - with --embedded, or with no cluster configuration at all, against a local cluster it starts itself
 //     (local-cluster/embedded-cluster.ts: 3 fake GPU nodes × 8 GPUs, a replayed real trace, two example services).
-import { hostname } from 'node:os';
+// The command itself — flags, which cluster, the output and the ordered stop — is main-job/main-job.ts.
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import winston from 'winston';
 import { CarbonSignalService } from './carbon/signal-service.ts';
@@ -16,7 +16,8 @@ import { childWriter } from './kube/child-writer.ts';
 import { EventRecorder } from './kube/events.ts';
 import { installCrds as installCrdsWith } from './kube/install-crds.ts';
 import { KubeClient } from './kube/kube-client.ts';
-import { inCluster, inClusterNamespace, loadKubeConfig, type KubeConfig } from './kube/kube-config.ts';
+import type { KubeObject } from './kube/kube-client.ts';
+import type { KubeConfig } from './kube/kube-config.ts';
 import { apiserverRequestMetrics, reconcileMetrics } from './kube/kube-metrics.ts';
 import { Manager, cacheRunnable, runnable } from './kube/manager.ts';
 import type { ReconcileReport } from './kube/controller.ts';
@@ -25,12 +26,12 @@ import { Accountant } from './reconciler/accounting.ts';
 import { OperatorMetrics } from './reconciler/metrics.ts';
 import { Reconciler } from './reconciler/reconciler.ts';
 import { replayStartFor } from './replay-start.ts';
-import { installShutdown } from './shutdown.ts';
+import { tapAudit, type AuditTap } from './live-view/audit-tap.ts';
 import { auditRunnable } from './wiring/audit-runnable.ts';
 import { cachePort, makeCaches, type Caches } from './wiring/caches.ts';
 import { carbonSourceController, SourceRegistry } from './wiring/carbon-source-controller.ts';
 import { demandPort } from './wiring/demand-port.ts';
-import { parseFlags, USAGE, wantsEmbedded, type OperatorFlags } from './wiring/flags.ts';
+import type { OperatorFlags } from './wiring/flags.ts';
 import { startHealthServer } from './wiring/health-server.ts';
 import {
   inferenceServiceController,
@@ -70,6 +71,12 @@ export interface OperatorOptions {
   onWrite?: (method: string, path: string) => void;
   /** Called after every reconcile pass, with its controller and key (tests, besides the metrics). */
   onReconciled?: (r: ReconcileReport) => void;
+  /** The log (default JSON lines on stdout at logLevel); the main job passes the one --log-format asks for. */
+  logger?: winston.Logger;
+  /** Sees every audit record once the sink acknowledged it (the live view). */
+  auditTap?: AuditTap;
+  /** Where a pod's model server answers (default its pod IP and port 8080; the embedded demo: a local process). */
+  podAddress?: (pod: KubeObject) => string | undefined;
 }
 
 export interface RunningOperator {
@@ -119,7 +126,7 @@ interface Core {
 
 function buildCore(o: OperatorOptions): Core {
   const clock = clockOf(o);
-  const log = makeLogger(o.logLevel);
+  const log = o.logger ?? makeLogger(o.logLevel);
   const klog: KLog = (level, msg, meta) => log.log(level, msg, meta);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -152,7 +159,7 @@ function buildCore(o: OperatorOptions): Core {
     // Events are judged by the apiserver and kubectl in real time (their age, their TTL): the wall clock.
     events: new EventRecorder(client, { clock: wallClock, instance: o.identity }),
     signals: port,
-    demand: demandPort(clock, cache.podsOf),
+    demand: demandPort(clock, cache.podsOf, o.podAddress),
     states: serviceStateStore(client, cache.configMap),
     clock,
   };
@@ -251,7 +258,7 @@ function buildManager(c: Core, ctl: ReturnType<typeof buildControllers>): Manage
       clusterId: o.clusterId,
       operatorVersion: OPERATOR_VERSION,
       dedupRowsOnOpen: 100_000,
-      onOpen: (sink) => c.reconciler.setAudit(sink),
+      onOpen: (sink) => c.reconciler.setAudit(sink && o.auditTap ? tapAudit(sink, o.auditTap) : sink),
     }),
     signalPoller({
       signals: c.signals,
@@ -355,72 +362,4 @@ export function clockFor(f: OperatorFlags, embedded: boolean): OperatorClock {
       ? replayStartFor(loadTrace(f.clockTrace ?? EMBEDDED_TRACE_FILE).points)
       : f.clockStart;
   return replayClock(start, speedup);
-}
-
-export async function main(argv: string[]): Promise<number> {
-  const f = parseFlags(argv);
-  if (f.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const pod = inCluster();
-  const embedded = wantsEmbedded(f, process.env, pod);
-  let cluster: { stop(): Promise<void> } | undefined;
-  let kc: KubeConfig;
-  if (embedded) {
-    const { startEmbeddedCluster } = await import('./local-cluster/embedded-cluster.ts');
-    const log = makeLogger(f.logLevel);
-    log.info(
-      'no cluster configured: starting an embedded control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)',
-    );
-    const e = await startEmbeddedCluster({ log: (m) => log.info(m) });
-    cluster = e;
-    kc = e.kubeconfig;
-    log.info('embedded cluster ready', {
-      kubeconfig: e.kubeconfigPath,
-      applied: e.applied.map((a) => `${a.kind}/${a.name}`),
-    });
-    log.info(`inspect it with: KUBECONFIG=${e.kubeconfigPath} kubectl get inferenceservices,deployments,pods -A`);
-  } else kc = loadKubeConfig(f.kubeconfig !== undefined ? { file: f.kubeconfig } : {});
-  // The clock starts once the cluster is up, so the replay begins where the rule says.
-  const clock = clockFor(f, embedded);
-  if (clock.replay)
-    makeLogger(f.logLevel).info(
-      `replaying at ${clock.speedup}x from ${new Date(clock.now()).toISOString()}: status and audit times are trace times`,
-    );
-  const op = await startOperator({
-    kc,
-    namespace: f.namespace ?? process.env.POD_NAMESPACE ?? (pod ? inClusterNamespace() : undefined) ?? 'default',
-    leaderElect: f.leaderElect ?? pod,
-    identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
-    healthAddr: f.healthAddr,
-    ...(f.auditDir ? { auditDir: f.auditDir } : {}),
-    clusterId: f.clusterId ?? process.env.CARBONSCALE_CLUSTER_ID ?? 'local',
-    logLevel: f.logLevel,
-    ...(f.modelServerImage ? { modelServerImage: f.modelServerImage } : {}),
-    accountingIntervalMs: f.accountingIntervalMs,
-    clock,
-    reconcileConcurrency: f.reconcileConcurrency,
-    reconcileQps: f.reconcileQps,
-    reconcileBurst: f.reconcileBurst,
-    kubeApiQps: f.kubeApiQps,
-    kubeApiBurst: f.kubeApiBurst,
-  }).catch(async (e: unknown) => {
-    await cluster?.stop();
-    throw e;
-  });
-  // The ordered stop (shutdown.ts): stop taking work and close the audit sink, then the embedded control plane.
-  const log = makeLogger(f.logLevel);
-  const stop = installShutdown(
-    [
-      { name: 'operator (controllers, then the audit sink)', run: () => op.stop() },
-      ...(cluster ? [{ name: 'embedded control plane', run: () => cluster.stop() }] : []),
-    ],
-    { log: (m, meta) => log.info(m, meta) },
-  );
-  if (f.exitAfterMs !== undefined) setTimeout(() => void stop.run('--exit-after-seconds'), f.exitAfterMs).unref();
-  const code = await op.done;
-  await stop.run(code === 0 ? 'operator stopped' : 'lost leadership');
-  stop.dispose();
-  return code;
 }

@@ -58,7 +58,17 @@ function backfillOf(source: InferenceService['spec']['demand']['source']): numbe
   return source === 'static' || source === 'trace' ? DEMAND_HISTORY_MS : 0;
 }
 
-export function demandPort(clock: Clock, podsOf: (ns: string, name: string) => KubeObject[]): DemandPort {
+/** A pod's model server as the scrape source reaches it: its pod IP on the model-server port. */
+export function podIpAddress(pod: KubeObject): string | undefined {
+  const ip = (pod.status as { podIP?: string } | undefined)?.podIP;
+  return ip ? `${ip}:${MODEL_SERVER_PORT}` : undefined;
+}
+
+export function demandPort(
+  clock: Clock & { speedup?: number },
+  podsOf: (ns: string, name: string) => KubeObject[],
+  podAddress: (pod: KubeObject) => string | undefined = podIpAddress,
+): DemandPort {
   const sources = new Map<string, { spec: string; src: DemandSource }>();
   const sourceOf = (isvc: Defaulted<InferenceService>): DemandSource => {
     const key = `${isvc.metadata.namespace}/${isvc.metadata.name}`;
@@ -77,10 +87,11 @@ export function demandPort(clock: Clock, podsOf: (ns: string, name: string) => K
       const pastOk = isvc.spec.demand.source !== 'scrape';
       const podIps = podsOf(namespace, name)
         .filter((p) => p.metadata?.labels?.[Label.service] === name)
-        .map((p) => (p.status as { podIP?: string } | undefined)?.podIP)
-        .filter((x): x is string => !!x)
-        .map((ip) => `${ip}:${MODEL_SERVER_PORT}`);
-      const s = await sourceOf(isvc).demand({ namespace, name, podIps }, toMs - fromMs, pastOk ? toMs : clock.now());
+        .map(podAddress)
+        .filter((x): x is string => !!x);
+      // The scrape source measures counters in wall time: its window is the span's wall length on a replay.
+      const windowMs = pastOk ? toMs - fromMs : (toMs - fromMs) / (clock.speedup ?? 1);
+      const s = await sourceOf(isvc).demand({ namespace, name, podIps }, windowMs, pastOk ? toMs : clock.now());
       return { rps: s.requestsPerSecond, source: s.source };
     },
   };

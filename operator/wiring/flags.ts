@@ -1,5 +1,6 @@
 // `carbonscale operator` flags: parsed and checked in one place; every error names the flag and the value.
 import { parseArgs } from 'node:util';
+import { LOG_FORMATS, type LogFormat } from '../live-view/operator-logger.ts';
 
 export interface OperatorFlags {
   kubeconfig?: string;
@@ -10,6 +11,10 @@ export interface OperatorFlags {
   auditDir?: string;
   clusterId?: string;
   logLevel: string;
+  /** undefined: live on a terminal, json otherwise. */
+  logFormat?: LogFormat;
+  /** The embedded default runs local model servers and a generated load (false: kwok pods only). */
+  localInference: boolean;
   modelServerImage?: string;
   accountingIntervalMs: number;
   exitAfterMs?: number;
@@ -34,9 +39,16 @@ export const USAGE = `usage: carbonscale operator [--kubeconfig PATH | --embedde
   --namespace NS                 the operator's namespace (leases, carbon history) (default: pod namespace or default)
   --leader-elect true|false      campaign for the leader lease (default: true in a pod)
   --health-addr HOST:PORT        /healthz, /readyz and /metrics (default 0.0.0.0:8081)
-  --audit-dir DIR                write the audit trail (Parquet) here (default: in memory only)
+  --audit-dir DIR                write the audit trail (Parquet) here (default: in memory only; the embedded default
+                                 writes ~/.cache/carbonscale/embedded/audit)
   --cluster-id ID                cluster id in audit rows (default $CARBONSCALE_CLUSTER_ID or local)
   --log-level LEVEL              error, warn, info, debug (default info)
+  --log-format json|text|live    json lines, text lines, or the live view with the JSON log in a file (default: live
+                                 on a terminal, json otherwise)
+  --duration DURATION            stop cleanly after this much wall time (90s, 5m, 1h30m), print where the audit files
+                                 are and the command that opens the report
+  --local-inference true|false   embedded default: serve each kwok pod with a local model-server process and send it
+                                 a generated load following the demand trace (default true)
   --model-server-image IMAGE     image of the carbonscale model server
   --accounting-interval-seconds N  usage rows per service every N clock seconds (default 60)
   --clock-speedup N              run the operator's clock N× faster than the wall clock (a trace replay; default 1,
@@ -49,13 +61,35 @@ export const USAGE = `usage: carbonscale operator [--kubeconfig PATH | --embedde
   --reconcile-burst N            pass burst (default 50)
   --kube-api-qps N               client-side apiserver request rate (default 50)
   --kube-api-burst N             client-side apiserver burst (default 100)
-  --exit-after-seconds N         stop cleanly after N wall seconds
+  --exit-after-seconds N         stop cleanly after N wall seconds (as --duration Ns)
+  --help                         print this help
 Without --kubeconfig, $KUBECONFIG or an in-cluster service account, an embedded local cluster is started.`;
+
+/** A bad flag: the CLI prints the message and the usage and exits 2. */
+export class FlagError extends Error {
+  override name = 'FlagError';
+}
+
+/** `90`, `90s`, `5m`, `1h30m`, `1.5h` as milliseconds; throws naming the flag. */
+export function parseDuration(flag: string, v: string): number {
+  const t = v.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let ms = 0;
+  let used = 0;
+  for (const m of t.matchAll(re)) {
+    ms += Number(m[1]) * { h: 3_600_000, m: 60_000, s: 1000, ms: 1 }[m[2] as 'h' | 'm' | 's' | 'ms'];
+    used += m[0].length;
+  }
+  if (used === 0 || used !== t.length || !(ms > 0))
+    throw new FlagError(`--${flag}: expected a duration such as 90s, 5m or 1h30m, got ${v}`);
+  return ms;
+}
 
 function positive(flag: string, v: string | undefined, dflt: number, min = 1): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new Error(`--${flag}: expected a number >= ${min}, got ${v}`);
+  if (!Number.isFinite(n) || n < min) throw new FlagError(`--${flag}: expected a number >= ${min}, got ${v}`);
   return n;
 }
 
@@ -66,17 +100,34 @@ function optionalPositive(flag: string, v: string | undefined, min: number): num
 function clockStart(v: string | undefined): number | 'auto' | undefined {
   if (v === undefined || v === 'auto') return v;
   const t = Date.parse(v);
-  if (!Number.isFinite(t)) throw new Error(`--clock-start: expected an ISO 8601 time or auto, got ${v}`);
+  if (!Number.isFinite(t)) throw new FlagError(`--clock-start: expected an ISO 8601 time or auto, got ${v}`);
   return t;
 }
 
 function bool(flag: string, v: string | undefined): boolean | undefined {
   if (v === undefined) return undefined;
-  if (v !== 'true' && v !== 'false') throw new Error(`--${flag}: expected true or false, got ${v}`);
+  if (v !== 'true' && v !== 'false') throw new FlagError(`--${flag}: expected true or false, got ${v}`);
   return v === 'true';
 }
 
+function logFormat(v: string | undefined): LogFormat | undefined {
+  if (v === undefined) return undefined;
+  if (!(LOG_FORMATS as readonly string[]).includes(v))
+    throw new FlagError(`--log-format: expected ${LOG_FORMATS.join(', ')}, got ${v}`);
+  return v as LogFormat;
+}
+
 export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorFlags {
+  try {
+    return parseFlagsOrThrow(argv, env);
+  } catch (e) {
+    // node:util's own errors (unknown flag, missing value, stray argument) are usage errors too.
+    if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw new FlagError((e as Error).message);
+    throw e;
+  }
+}
+
+function parseFlagsOrThrow(argv: string[], env: NodeJS.ProcessEnv): OperatorFlags {
   const s = { type: 'string' } as const;
   const { values: v } = parseArgs({
     args: argv,
@@ -89,6 +140,9 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       'audit-dir': s,
       'cluster-id': s,
       'log-level': { type: 'string', default: env.LOG_LEVEL ?? 'info' },
+      'log-format': s,
+      duration: s,
+      'local-inference': s,
       'model-server-image': s,
       'accounting-interval-seconds': s,
       'exit-after-seconds': s,
@@ -100,11 +154,18 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       'reconcile-burst': s,
       'kube-api-qps': s,
       'kube-api-burst': s,
-      help: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
-  const exitAfter = optionalPositive('exit-after-seconds', v['exit-after-seconds'], 0.001);
+  if (v.duration !== undefined && v['exit-after-seconds'] !== undefined)
+    throw new FlagError('--duration and --exit-after-seconds say the same thing: give one');
+  const exitAfter =
+    v.duration !== undefined
+      ? parseDuration('duration', v.duration) / 1000
+      : optionalPositive('exit-after-seconds', v['exit-after-seconds'], 0.001);
+  const format = logFormat(v['log-format']);
+  const localInference = bool('local-inference', v['local-inference']);
   const speedup = optionalPositive('clock-speedup', v['clock-speedup'], 0.001);
   const start = clockStart(v['clock-start']);
   const leaderElect = bool('leader-elect', v['leader-elect']);
@@ -112,6 +173,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     embedded: v.embedded,
     healthAddr: v['health-addr'],
     logLevel: v['log-level'],
+    localInference: localInference ?? true,
     accountingIntervalMs: positive('accounting-interval-seconds', v['accounting-interval-seconds'], 60) * 1000,
     reconcileConcurrency: positive('reconcile-concurrency', v['reconcile-concurrency'], 4),
     reconcileQps: positive('reconcile-qps', v['reconcile-qps'], 20, 0.001),
@@ -120,6 +182,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     kubeApiBurst: positive('kube-api-burst', v['kube-api-burst'], 100),
     help: v.help,
     ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
+    ...(format !== undefined ? { logFormat: format } : {}),
     ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
     ...(leaderElect !== undefined ? { leaderElect } : {}),
     ...(v['audit-dir'] !== undefined ? { auditDir: v['audit-dir'] } : {}),
@@ -131,7 +194,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     ...(v['clock-trace'] !== undefined ? { clockTrace: v['clock-trace'] } : {}),
   };
   if (f.clockStart !== undefined && f.clockSpeedup === undefined && !f.embedded && !wantsEmbedded(f, env))
-    throw new Error('--clock-start: only with --clock-speedup (a replay) or the embedded default');
+    throw new FlagError('--clock-start: only with --clock-speedup (a replay) or the embedded default');
   return f;
 }
 
