@@ -21,6 +21,8 @@ export interface OperatorProcessOptions {
   /** More CLI flags (`--reconcile-concurrency 8`, `--clock-start …`). */
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** The operator's cli.ts (default this checkout's): measure another build, e.g. a clean export of a commit. */
+  cli?: string;
 }
 
 export interface MemoryFigures {
@@ -63,7 +65,7 @@ export class OperatorProcess {
     this.metricsPort = await freePort();
     const o = this.opts;
     const args = [
-      CLI,
+      o.cli ?? CLI,
       'operator',
       '--kubeconfig',
       o.kubeconfig,
@@ -99,6 +101,11 @@ export class OperatorProcess {
       await sleep(250);
     }
     throw new Error(`operator ${this.opts.identity} not ready after ${timeoutMs} ms:\n${this.logTail(20)}`);
+  }
+
+  /** /readyz as it answers now (status and body), or undefined when nothing answers. */
+  readyz(): Promise<{ status: number; body: string } | undefined> {
+    return this.http('/readyz').catch(() => undefined);
   }
 
   private async http(p: string): Promise<{ status: number; body: string }> {

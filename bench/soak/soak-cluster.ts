@@ -35,6 +35,7 @@ export function nodesFor(pods: number): number {
 export async function startSoakCluster(o: {
   work: string;
   pods: number;
+  operatorCli?: string;
   log?: (m: string) => void;
 }): Promise<SoakCluster> {
   mkdirSync(o.work, { recursive: true });
@@ -69,6 +70,7 @@ export async function startSoakCluster(o: {
           ...(oo.auditDir ? { auditDir: oo.auditDir } : {}),
           logFile: path.join(o.work, `${user}.log`),
           ...(oo.args ? { args: oo.args } : {}),
+          ...(o.operatorCli ? { cli: o.operatorCli } : {}),
         });
         procs.push(p);
         return p;

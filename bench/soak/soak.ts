@@ -5,6 +5,8 @@
 //   node bench/soak/soak.ts --services 150 --namespaces 10 --quiet-seconds 30 --scenarios scale,apiserver-outage
 // Needs KUBEBUILDER_ASSETS (the full control plane) and, for disk-full, root. Results go to --out (default
 // test-artifacts/soak/soak-<time>.{json,md}). Exit code 0 when every row with a goal passed, 1 otherwise.
+// --operator-cli PATH runs another build of the operator (e.g. `git archive HEAD` unpacked beside node_modules),
+// so a soak can measure a commit while the working tree is being edited.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -39,6 +41,7 @@ export function parseSoakArgs(argv: string[]): SoakOptions & { scenarios: string
       'timeout-seconds': s,
       scenarios: s,
       out: s,
+      'operator-cli': s,
       keep: { type: 'boolean', default: false },
     },
     strict: true,
@@ -59,6 +62,7 @@ export function parseSoakArgs(argv: string[]): SoakOptions & { scenarios: string
     out: v.out ?? path.join(ROOT, 'test-artifacts', 'soak', `soak-${new Date().toISOString().replace(/[:.]/g, '-')}`),
     keep: v.keep,
     work: '',
+    ...(v['operator-cli'] ? { operatorCli: path.resolve(v['operator-cli']) } : {}),
   };
 }
 
@@ -68,7 +72,11 @@ export async function runSoak(
   log = (m: string) => console.error(m),
 ): Promise<Results> {
   const results = new Results();
-  const env = await startSoakCluster({ work: o.work, pods: o.services });
+  const env = await startSoakCluster({
+    work: o.work,
+    pods: o.services,
+    ...(o.operatorCli ? { operatorCli: o.operatorCli } : {}),
+  });
   try {
     const world = planWorld(
       { services: o.services, namespaces: o.namespaces, regions: o.regions, intervalSeconds: 60, minDwellSeconds: 120 },
@@ -121,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
     services: o.services,
     namespaces: o.namespaces,
     regions: o.regions,
+    operator: o.operatorCli ?? 'operator/cli.ts of this checkout',
   };
   console.error(`soak: ${meta.command} (load ${meta.loadAtStart.join(' ')}); work dir ${o.work}`);
   let results: Results;

@@ -18,6 +18,10 @@ export interface SoakOptions {
   /** Bound on any one wait for convergence. */
   timeoutMs: number;
   work: string;
+  /** The suite's short form: fewer repetitions and shorter waits (the invariants stay the same). */
+  quick?: boolean;
+  /** The operator's cli.ts to run (default this checkout's operator/cli.ts). */
+  operatorCli?: string;
 }
 
 export interface SoakContext {

@@ -132,7 +132,7 @@ export const providerOutage: Scenario = {
       );
       const ecoBefore = new Map<string, string>();
       for (const s of refs) ecoBefore.set(s.name, (await isvc(ctx, s)).status?.lastDecision?.variant);
-      // The outage: every request answers 503, past the 60 s staleness bound.
+      // The outage: every request answers 503 for 90 s; the chain answers with the fallback source.
       const t0 = Date.now();
       em.fault({ kind: 'status', status: 503 });
       const fellBack = await waitFor(

@@ -40,7 +40,7 @@ export const killDuringWork: Scenario = {
     );
     // (b) during the audit sink's rotation: SIGTERM starts the ordered stop (the sink rotates what is pending into
     // Parquet as it closes); kill -9 lands at several points of it.
-    for (const delayMs of [50, 200, 600]) {
+    for (const delayMs of ctx.opts.quick ? [200] : [50, 200, 600]) {
       await settle(ctx, 5000);
       await sleep(3000); // a few usage rows pending
       const before = await readTrail(dir);

@@ -44,10 +44,22 @@ export const scale: Scenario = {
 
 async function quiet(ctx: SoakContext, op: OperatorProcess, label: string): Promise<void> {
   const { audit, results: r, opts } = ctx;
-  await settle(ctx);
+  // Quiet means past a whole policy interval with no write: writes due at interval boundaries show up here.
+  const interval = ctx.world.spec.intervalSeconds * 1000;
+  await settle(ctx, interval + 5000, 3 * interval);
   const from = Date.now();
   const socketsBefore = op.connectionIdsTo(ctx.env.cp.apiPort);
+  const cpu0 = op.cpuSeconds() ?? NaN;
   await sleep(opts.quietSeconds * 1000);
+  const cpu1 = op.cpuSeconds() ?? NaN;
+  r.add(
+    S,
+    `${label}: operator CPU (/proc/PID/stat utime+stime)`,
+    `${(((cpu1 - cpu0) / opts.quietSeconds) * 1000).toFixed(0)} mCPU`,
+    '—',
+    null,
+    'footprint',
+  );
   const socketsAfter = op.connectionIdsTo(ctx.env.cp.apiPort);
   const opened = [...socketsAfter].filter((s) => !socketsBefore.has(s)).length;
   const rs = audit.between(OPERATOR_USERS, from, Date.now());
@@ -185,7 +197,7 @@ async function carbonStep(ctx: SoakContext, op: OperatorProcess): Promise<void> 
     describeWrites(ctx, others),
   );
   // The quiet minutes after the step: no swap writes, nothing at all but Leases.
-  await settle(ctx);
+  await settle(ctx, ctx.world.spec.intervalSeconds * 1000 + 5000, 3 * ctx.world.spec.intervalSeconds * 1000);
   const from = Date.now();
   await sleep(opts.quietSeconds * 1000);
   const after = audit.between(OPERATOR_USERS, from, Date.now()).filter((x) => isWrite(x) && !isLeaseTraffic(x));

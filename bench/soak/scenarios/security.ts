@@ -12,6 +12,7 @@ import { KubeClient } from '../../../operator/kube/kube-client.ts';
 import { readAuditFile } from '../../../operator/audit/parquet-file.ts';
 import { findLeaks, plantedValues } from '../../../test/emulators/planted-secrets.ts';
 import { HARNESS_MANAGER } from '../fixtures.ts';
+import { OperatorProcess } from '../operator-process.ts';
 import { OPERATOR_NAMESPACE } from '../soak-cluster.ts';
 import type { Scenario, SoakContext } from './context.ts';
 import { ensureLeader } from './common.ts';
@@ -72,7 +73,9 @@ async function rbacCheck(ctx: SoakContext): Promise<void> {
   const clusterRules = docs.filter((d) => d.kind === 'ClusterRole').flatMap((d) => d.rules as Rule[]);
   const nsRules = docs.filter((d) => d.kind === 'Role').flatMap((d) => d.rules as Rule[]);
   const sa = docs.find((d) => d.kind === 'ServiceAccount')?.metadata?.name ?? 'carbonscale';
-  const { kc } = await env.cp.serviceAccountConfig(OPERATOR_NAMESPACE, sa);
+  // What Kubernetes grants every authenticated identity and every ServiceAccount (system:basic-user, …) comes on top.
+  const defaults = await defaultGrants(ctx, [`system:serviceaccounts:${OPERATOR_NAMESPACE}`]);
+  const { kc, path: saKubeconfig } = await env.cp.serviceAccountConfig(OPERATOR_NAMESPACE, sa);
   const c = new KubeClient(kc, { qps: 200, burst: 400 });
   try {
     const resources = await servedResources(env.client);
@@ -106,6 +109,7 @@ async function rbacCheck(ctx: SoakContext): Promise<void> {
       const full = k.sub ? `${k.resource}/${k.sub}` : k.resource;
       const want =
         grants(clusterRules, k.group, full, k.verb) ||
+        grants(defaults, k.group, full, k.verb) ||
         (k.ns === OPERATOR_NAMESPACE && grants(nsRules, k.group, full, k.verb));
       if (got) allowed++;
       if (got !== want)
@@ -131,6 +135,59 @@ async function rbacCheck(ctx: SoakContext): Promise<void> {
   } finally {
     c.close();
   }
+  await runsUnderChartIdentity(ctx, saKubeconfig);
+}
+
+/** The operator started under the chart's token (a standby: the lease is held) must sync every cache it keeps. */
+async function runsUnderChartIdentity(ctx: SoakContext, kubeconfig: string): Promise<void> {
+  const op = new OperatorProcess({
+    kubeconfig,
+    identity: 'chart-identity',
+    namespace: OPERATOR_NAMESPACE,
+    leaderElect: true,
+    logFile: path.join(ctx.opts.work, 'chart-identity.log'),
+    ...(ctx.opts.operatorCli ? { cli: ctx.opts.operatorCli } : {}),
+  });
+  await op.start();
+  let ready = true;
+  let detail = '';
+  try {
+    await op.waitReady(60_000);
+  } catch (e) {
+    ready = false;
+    const rz = await op.readyz();
+    const denied = op
+      .logLines()
+      .filter((l) => /403|forbidden/i.test(JSON.stringify(l)))
+      .slice(0, 2);
+    detail = `/readyz: ${rz ? `${rz.status} ${rz.body.trim()}` : 'no answer'}; ${denied.map((l) => JSON.stringify(l).slice(0, 300)).join('; ') || (e as Error).message.slice(0, 300)}`;
+  }
+  await op.stop();
+  ctx.results.check(
+    'security: RBAC',
+    'the operator under the chart ServiceAccount token: every cache syncs (/readyz 200)',
+    ready,
+    ready ? 'ready' : 'not ready',
+    'ready',
+    detail,
+  );
+}
+
+/** Rules of the ClusterRoles bound cluster-wide to the groups every ServiceAccount token carries. */
+async function defaultGrants(ctx: SoakContext, extraGroups: string[]): Promise<Rule[]> {
+  const groups = new Set(['system:authenticated', 'system:serviceaccounts', ...extraGroups]);
+  const bindings = await ctx.env.client.listAll<Any>('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings');
+  const roles = bindings.items
+    .filter((b) => ((b.subjects ?? []) as Any[]).some((s) => s.kind === 'Group' && groups.has(s.name)))
+    .map((b) => b.roleRef.name as string);
+  const rules: Rule[] = [];
+  for (const name of new Set(roles)) {
+    const role = await ctx.env.client.get<Any>(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`);
+    for (const rule of (role.rules ?? []) as Any[])
+      if (rule.resources)
+        rules.push({ apiGroups: rule.apiGroups ?? [''], resources: rule.resources, verbs: rule.verbs });
+  }
+  return rules;
 }
 
 function filesUnder(dir: string): string[] {
@@ -175,7 +232,7 @@ async function leakCheck(ctx: SoakContext): Promise<void> {
   );
   texts['metrics'] = await op.metricsText();
   const leaks = findLeaks(texts, plantedValues(PLANTED));
-  const planted = (ctx.opts.work && texts['CarbonSources']?.includes('soak-em')) ?? false;
+  const planted = texts['CarbonSources'].includes('soak-em');
   r.check(
     S,
     `planted credentials in logs, Events, status, audit files and metrics (${Object.keys(texts).length} texts${planted ? ', after the echoing provider' : ''})`,
