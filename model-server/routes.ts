@@ -95,7 +95,9 @@ export function matchRoute(path: string, method: string): MatchedRoute {
       const allow = route.methods.filter((x) => x !== 'HEAD').join(', ');
       throw new HttpError(405, 'method_not_allowed', `method not allowed (allowed: ${allow})`, { allow });
     }
-    return { route, params: m.slice(1).filter((x) => x !== undefined) };
+    // An optional group that did not take part is undefined (the DOM typing says string).
+    const groups = m.slice(1) as Array<string | undefined>;
+    return { route, params: groups.filter((x): x is string => x !== undefined) };
   }
   throw new HttpError(404, 'not_found', `no route for ${method} ${path}`);
 }

@@ -49,7 +49,7 @@ export function nameProblem(isvc: InferenceService): Infeasible | undefined {
 
 /** Our model server reads only the schemes of model-server/model-uri.ts; a custom runtime reads what it likes. */
 export function modelUriInfeasible(isvc: InferenceService): Infeasible | undefined {
-  if ((isvc.spec.runtime?.type ?? 'carbonscale') !== 'carbonscale') return undefined;
+  if (isvc.spec.runtime.type !== 'carbonscale') return undefined;
   for (const [i, v] of isvc.spec.variants.entries()) {
     const problem = modelUriProblem(v.model.uri);
     if (problem)
