@@ -241,6 +241,22 @@ export const flappingSignal: Scenario = {
     try {
       const seconds = 150;
       await sleep(seconds * 1000);
+      const seenValues = new Set<number>();
+      for (const s of refs)
+        for (const h of view.isvcs.history.get(keyOf(s)) ?? []) {
+          const v = (h.object as Any).status?.carbon?.valueGPerKWh;
+          if (typeof v === 'number' && h.atMs >= t0) seenValues.add(v);
+        }
+      r.info(
+        S,
+        'intensities the services reported while the signal flapped (status.carbon)',
+        [...seenValues].sort((x, y) => x - y).join(', ') || 'none',
+      );
+      r.info(
+        S,
+        'variant changes in all (a bound on no swap at all proves nothing: see reliability.md)',
+        String(refs.reduce((n, s) => n + view.changesSince(s, t0).length, 0)),
+      );
       const worst = Math.max(...refs.map((s) => view.changesSince(s, t0).length));
       // The first change may come at once; each later one needs the dwell time since the previous.
       const bound = Math.floor(seconds / dwell) + 1;
