@@ -1,6 +1,7 @@
 // The model server's Prometheus metrics (prom-client, one Registry per server so tests can run several in one
 // process). operator/demand/ reads the request and inference counters by these names.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerGpuEnergy, type GpuEnergyReader } from './gpu-energy.ts';
 
 export const METRIC = {
   requests: 'carbonscale_model_requests_total',
@@ -33,9 +34,12 @@ export interface ServerMetrics {
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-export function createServerMetrics(modelName: string): ServerMetrics {
+/** `gpuEnergy`: the NVML reader (tests pass a fake); undefined probes nvidia-smi at the first scrape; null: off. */
+export function createServerMetrics(modelName: string, gpuEnergy?: GpuEnergyReader | null): ServerMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ model: modelName });
+  // GPU energy where the host can measure it (gpu-energy.ts): the operator's `energy.source: model-server`.
+  registerGpuEnergy(registry, gpuEnergy);
   // process_cpu_seconds_total and process_start_time_seconds come from here; the scrape DemandSource uses the
   // start time to turn a first scrape's counters into a rate.
   collectDefaultMetrics({ register: registry });

@@ -17,6 +17,8 @@ export const Condition = {
   Stalled: 'Stalled',
   /** CarbonSource: the spec validated, its credentials loaded and its provider was built. */
   Valid: 'Valid',
+  /** A variant's declared power profile differs from what the energy meter measures (reconciler/profile-drift.ts). */
+  ProfileDrift: 'ProfileDrift',
 } as const;
 export type ConditionType = (typeof Condition)[keyof typeof Condition];
 
@@ -63,6 +65,13 @@ export const Reason = {
   SourceValid: 'Valid',
   CredentialsUnavailable: 'CredentialsUnavailable',
   ProviderUnavailable: 'ProviderUnavailable',
+  // ProfileDrift (also the Events when a variant starts or stops drifting)
+  ProfileOffMeter: 'ProfileOffMeter',
+  ProfileMatchesMeter: 'ProfileMatchesMeter',
+  // Attestations (the operator's attestor: wiring/attestor-runnable.ts)
+  AttestationWritten: 'AttestationWritten',
+  AttestationRefused: 'AttestationRefused',
+  AttestationKeyUnavailable: 'AttestationKeyUnavailable',
   // Events
   Scaled: 'Scaled',
   VariantSwapped: 'VariantSwapped',
@@ -80,6 +89,9 @@ export const EventAction = {
   Fallback: 'Fallback',
   Apply: 'Apply',
   Validate: 'Validate',
+  /** Energy accounting compared a profile with a meter. */
+  Account: 'Account',
+  Attest: 'Attest',
 } as const;
 
 export const Label = {

@@ -56,6 +56,14 @@ export interface ServiceTotals {
   inferences_modelled: number;
   /** Σ total_co2e_g / Σ inferences of the rows with known emissions × 1000; null without such inferences. */
   sci_g_per_1k_inferences: number | null;
+  /** Rows whose runtime counted tokens (prompt_tokens and generated_tokens not null; schema 2.1.0). */
+  token_intervals: number;
+  /** Σ prompt_tokens / Σ generated_tokens of those rows; null when no row counted tokens. */
+  prompt_tokens: number | null;
+  generated_tokens: number | null;
+  /** Σ total_co2e_g / Σ (prompt + generated) tokens of the rows with known emissions and tokens × 1000 (SCI for
+   * AI, per token); null without such tokens. */
+  sci_g_per_1k_tokens: number | null;
   degraded_requests: number;
   /** degraded_requests / requests; null without requests. */
   degraded_request_share: number | null;
@@ -80,6 +88,9 @@ type Acc = Omit<
   | 'last_interval_end'
   | 'energy_measured_share'
   | 'sci_g_per_1k_inferences'
+  | 'prompt_tokens'
+  | 'generated_tokens'
+  | 'sci_g_per_1k_tokens'
   | 'degraded_request_share'
   | 'latency_p95_ms'
   | 'slo_met_share'
@@ -91,6 +102,10 @@ type Acc = Omit<
   lastStart: number;
   knownTotalInferences: number;
   latencies: [number, number][];
+  prompt: number;
+  generated: number;
+  tokenTotalG: number;
+  knownTokens: number;
 };
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
@@ -132,6 +147,11 @@ function newAcc(r: Row, groupBy: GroupBy): Acc {
     inferences_measured: 0,
     inferences_modelled: 0,
     knownTotalInferences: 0,
+    token_intervals: 0,
+    prompt: 0,
+    generated: 0,
+    tokenTotalG: 0,
+    knownTokens: 0,
     degraded_requests: 0,
     latency_known_intervals: 0,
     latencies: [],
@@ -192,6 +212,16 @@ function addServed(a: Acc, r: Row): void {
   if (r.inferences_method === 'measured') a.inferences_measured += inferences;
   else a.inferences_modelled += inferences;
   if (known(r.total_co2e_g)) a.knownTotalInferences += inferences;
+  if (known(r.prompt_tokens) && known(r.generated_tokens)) {
+    const tokens = Number(r.prompt_tokens) + Number(r.generated_tokens);
+    a.token_intervals++;
+    a.prompt += Number(r.prompt_tokens);
+    a.generated += Number(r.generated_tokens);
+    if (known(r.total_co2e_g)) {
+      a.knownTokens += tokens;
+      a.tokenTotalG += Number(r.total_co2e_g);
+    }
+  }
   if (r.variant_is_full === false) a.degraded_requests += requests;
   if (known(r.latency_p95_ms)) {
     a.latency_known_intervals++;
@@ -229,7 +259,8 @@ export function latencyP95Of(latencies: readonly (readonly [number, number])[]):
 }
 
 function finish(a: Acc): ServiceTotals {
-  const { tierSet, methodologies, firstStart, lastEnd, lastStart: _ls, knownTotalInferences, latencies, ...rest } = a;
+  const { tierSet, methodologies, firstStart, lastEnd, lastStart: _ls, knownTotalInferences, latencies, ...acc } = a;
+  const { prompt, generated, tokenTotalG, knownTokens, ...rest } = acc;
   const decided = a.slo_met_intervals + a.slo_missed_intervals;
   return {
     ...rest,
@@ -239,6 +270,9 @@ function finish(a: Acc): ServiceTotals {
     last_interval_end: new Date(lastEnd).toISOString(),
     energy_measured_share: a.energy_facility_kwh > 0 ? a.energy_measured_facility_kwh / a.energy_facility_kwh : 0,
     sci_g_per_1k_inferences: knownTotalInferences > 0 ? (a.total_co2e_g / knownTotalInferences) * 1000 : null,
+    prompt_tokens: a.token_intervals > 0 ? prompt : null,
+    generated_tokens: a.token_intervals > 0 ? generated : null,
+    sci_g_per_1k_tokens: knownTokens > 0 ? (tokenTotalG / knownTokens) * 1000 : null,
     degraded_request_share: a.requests > 0 ? a.degraded_requests / a.requests : null,
     latency_p95_ms: latencyP95Of(latencies),
     slo_met_share: decided > 0 ? a.slo_met_intervals / decided : null,

@@ -12,7 +12,8 @@ export const PREDICATE_TYPE = 'https://carbonscale.dev/attestation/inference-emi
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const HASH_SCHEME = 'sha256-canonical-v1';
 
-/** SCI for AI (Green Software Foundation) boundary of these numbers: what is in, what is out and why. */
+/** SCI for AI (Green Software Foundation) boundary of these numbers: what is in, what is out and why. Rows of
+ * methodology carbonscale-sci-2 and before (no meters, no token counts): kept as it was, so their envelopes verify. */
 export const BOUNDARY = {
   perspective: 'consumer',
   standard: 'SCI for AI (Green Software Foundation); SCI ISO/IEC 21031:2024',
@@ -37,6 +38,49 @@ export const BOUNDARY = {
     },
   ],
 } as const;
+
+/** The boundary of rows of methodology carbonscale-sci-3 (docs/audit.md, "SCI for AI"): metered energy where a
+ * meter covers an interval; the operator's own footprint declared excluded, with its reason and its measure. */
+export const BOUNDARY_SCI_3 = {
+  perspective: 'consumer',
+  standard: 'SCI for AI (Green Software Foundation); SCI ISO/IEC 21031:2024',
+  included: [
+    "inference: the service's replicas, metered where energy_method is measured (kepler: the pods' CPU and GPU energy; dcgm: the GPUs the pods hold; model-server: the GPUs through NVML), else estimated from the variant's measured power profile; scaled by the facility PUE",
+    'embodied emissions of the GPUs, amortised per GPU-hour, where embodied_counted is true',
+  ],
+  excluded: [
+    {
+      item: 'orchestration, scaling and monitoring (the carbonscale operator pod, Prometheus, the meters)',
+      reason:
+        'shared by every service of the cluster and not metered per service, so no row carries it; SCI for AI 6.1 puts it inside the consumer boundary, so these totals understate it by the share docs/audit.md ("SCI for AI") measures for the operator',
+    },
+    {
+      item: 'Kubernetes control plane, networking, storage and clients',
+      reason: 'outside the service; not metered per service',
+    },
+    { item: 'idle capacity not held by the service', reason: 'belongs to the provider, not to this consumer' },
+    {
+      item: 'model training and fine-tuning',
+      reason: 'the provider perspective; reported separately (SCI for AI 9.1)',
+    },
+  ],
+} as const;
+
+/** The boundary the rows' methodology declares: the newest methodology among them decides. */
+export function boundaryOf(methodologyVersions: readonly string[]): typeof BOUNDARY | typeof BOUNDARY_SCI_3 {
+  return methodologyVersions.some((v) => /^carbonscale-sci-([3-9]|\d{2,})$/.test(v)) ? BOUNDARY_SCI_3 : BOUNDARY;
+}
+
+/** SCI for AI 8.1: per token for an LLM (the rows count tokens), per inference for a classical model. */
+function functionalUnit(t: ServiceTotals): Record<string, unknown> {
+  return {
+    unit: t.token_intervals > 0 ? 'token' : 'inference',
+    per: 1000,
+    prompt_tokens: t.prompt_tokens,
+    generated_tokens: t.generated_tokens,
+    sci_g_per_1k_tokens: t.sci_g_per_1k_tokens,
+  };
+}
 
 export interface PredicateDeclared {
   /** When the statement was made (ISO 8601 UTC). */
@@ -142,15 +186,8 @@ export function buildPredicate(i: PredicateInput): Record<string, unknown> {
       ci_signal_counts: t.ci_signal_counts,
       ci_basis_counts: t.ci_basis_counts,
     },
-    boundary: BOUNDARY,
-    functional_unit: {
-      unit: 'inference',
-      per: 1000,
-      // SCI for AI 8.1: per token for LLMs. The rows carry no token counts yet; these stay null until they do.
-      prompt_tokens: null,
-      generated_tokens: null,
-      sci_g_per_1k_tokens: null,
-    },
+    boundary: boundaryOf(t.methodology_versions),
+    functional_unit: functionalUnit(t),
     totals: totals(t),
     provenance: provenance(t),
     quality: quality(t, i.slo_latency_p95_ms),

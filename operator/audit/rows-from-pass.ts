@@ -3,10 +3,12 @@
 // computed by the methodology docs/audit.md documents and nowhere else. Pure.
 import type { Defaulted, InferenceService, VariantSpec } from '../api/types.ts';
 import type { DecisionInput as PolicyInput } from '../decision/types.ts';
+import type { ServedCounts } from '../demand/served-counts.ts';
 import { DEFAULT_HEADROOM, replicasNeeded } from '../decision/index.ts';
 import { makeDecisionRecord, type DecisionKind, type DecisionRecord, type DecisionState } from './decision.ts';
 import {
   computeUsageRecord,
+  MAX_FALLBACK_REASON,
   type CarbonReading,
   type MissingCarbonReading,
   type ReplicasAverageMethod,
@@ -88,6 +90,10 @@ export interface UsageRowFacts extends RowIdentity {
   signal?: RowSignal;
   fallbackIndex: number;
   budgetUsed: number;
+  /** Measured energy and the meter, or why a configured meter did not cover the interval (absent: no meter). */
+  energy?: { measured?: { kWh: number; source: string }; meter?: string; fallbackReason?: string };
+  /** Counted requests, inferences and tokens (absent: modelled from the rate). */
+  counts?: ServedCounts;
 }
 
 function carbonOf(f: UsageRowFacts): CarbonReading | MissingCarbonReading {
@@ -122,9 +128,13 @@ export function usageRow(f: UsageRowFacts): UsageRecord {
   const { isvc, variant: v } = f;
   const full = isvc.spec.variants[0]!;
   const secs = (f.toMs - f.fromMs) / 1000;
-  const util = f.replicas.average > 0 ? Math.min(1, f.rps / (f.replicas.average * v.capacityRps)) : 0;
+  // Utilisation is modelled: the served rate (counted when counts exist) over the capacity of the ready replicas.
+  const rate = f.counts ? f.counts.requests / secs : f.rps;
+  const util = f.replicas.average > 0 ? Math.min(1, rate / (f.replicas.average * v.capacityRps)) : 0;
   const base = baselineReplicas(isvc, f.rps);
   const embodied = isvc.spec.carbon.embodiedGPerGpuHour;
+  const e = f.energy ?? {};
+  const modelled = Math.round(f.rps * secs);
   return computeUsageRecord({
     intervalStartMs: f.fromMs,
     intervalEndMs: f.toMs,
@@ -145,15 +155,20 @@ export function usageRow(f: UsageRowFacts): UsageRecord {
     gpusPerReplica: v.gpusPerReplica,
     power: { idleW: v.powerIdleWatts, busyW: v.powerBusyWatts, utilization: util },
     utilizationMethod: 'modelled',
+    ...(e.measured ? { measuredEnergy: e.measured } : {}),
+    ...(e.meter ? { energyMeter: e.meter } : {}),
+    ...(e.fallbackReason ? { energyFallbackReason: e.fallbackReason.slice(0, MAX_FALLBACK_REASON) } : {}),
     pue: isvc.spec.carbon.pue,
     carbon: carbonOf(f),
     ...(embodied > 0
       ? { embodied: { gPerGpuHour: embodied, source: 'InferenceService spec.carbon.embodiedGPerGpuHour' } }
       : {}),
-    requests: Math.round(f.rps * secs),
-    requestsMethod: 'modelled',
-    inferences: Math.round(f.rps * secs),
-    inferencesMethod: 'modelled',
+    requests: f.counts ? f.counts.requests : modelled,
+    requestsMethod: f.counts ? 'measured' : 'modelled',
+    inferences: f.counts ? f.counts.inferences : modelled,
+    inferencesMethod: f.counts ? 'measured' : 'modelled',
+    ...(f.counts?.promptTokens !== undefined ? { promptTokens: f.counts.promptTokens } : {}),
+    ...(f.counts?.generatedTokens !== undefined ? { generatedTokens: f.counts.generatedTokens } : {}),
     baseline: {
       replicas: base,
       gpusPerReplica: full.gpusPerReplica,

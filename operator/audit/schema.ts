@@ -22,13 +22,14 @@ export interface ColumnSpec {
 }
 
 /** Every schema version a file or journal row may carry, oldest first (docs/audit.md, "Schema versions"). */
-export const SCHEMA_VERSIONS = ['1.0.0', '2.0.0'] as const;
+export const SCHEMA_VERSIONS = ['1.0.0', '2.0.0', '2.1.0'] as const;
 export type SchemaVersion = (typeof SCHEMA_VERSIONS)[number];
 
 /** The methodology each schema version's rows follow. */
 export const METHODOLOGY_OF: Record<SchemaVersion, string> = {
   '1.0.0': 'carbonscale-sci-1',
-  '2.0.0': METHODOLOGY_VERSION,
+  '2.0.0': 'carbonscale-sci-2',
+  '2.1.0': METHODOLOGY_VERSION,
 };
 
 export function isSchemaVersion(v: unknown): v is SchemaVersion {
@@ -46,6 +47,11 @@ const c = (name: string, type: ColumnType, unit: string, doc: string, nullable =
 const c2 = (name: string, type: ColumnType, unit: string, doc: string, nullable = false): ColumnSpec => ({
   ...c(name, type, unit, doc, nullable),
   since: '2.0.0',
+});
+/** A column added in 2.1.0 (measured energy, its fallback, tokens: docs/audit.md, "Schema versions"). */
+const c21 = (name: string, type: ColumnType, unit: string, doc: string, nullable = false): ColumnSpec => ({
+  ...c(name, type, unit, doc, nullable),
+  since: '2.1.0',
 });
 /** A column that 2.0.0 made nullable (null where the value is unknown, instead of a made-up number). */
 const cNull = (name: string, type: ColumnType, unit: string, doc: string): ColumnSpec => ({
@@ -119,7 +125,33 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
   ),
   c('energy_facility_kwh', 'double', 'kWh', 'energy_it_kwh × pue'),
   c('energy_method', 'string', '-', 'measured | estimated'),
-  c('energy_source', 'string', '-', 'power-profile (estimated) or the meter: model-server-counters, kepler, dcgm'),
+  c(
+    'energy_source',
+    'string',
+    '-',
+    'power-profile (estimated) or the meter that measured it: kepler, dcgm, model-server',
+  ),
+  c21(
+    'energy_meter',
+    'string',
+    '-',
+    'the meter configured for the service (energy.source: kepler | dcgm | model-server); null when energy.source is profile',
+    true,
+  ),
+  c21(
+    'energy_fallback_reason',
+    'string',
+    '-',
+    'why the interval is estimated although energy_meter is set (the meter did not cover it: the pod, series and time); null when measured or no meter',
+    true,
+  ),
+  c21(
+    'energy_profile_it_kwh',
+    'double',
+    'kWh',
+    'the power-profile estimate of the same interval when energy_method is measured (what ProfileDrift compares); null when estimated',
+    true,
+  ),
   c('pue', 'double', 'ratio', 'power usage effectiveness of the facility (>= 1)'),
   cNull('ci_g_per_kwh', 'double', 'gCO2eq/kWh', 'grid carbon intensity used (location-based); null when ci_missing'),
   c('ci_unit', 'string', '-', 'always gCO2eq/kWh'),
@@ -189,6 +221,20 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
     '-',
     'measured (a served-inference counter) | modelled (derived from the demand rate × interval_s)',
   ),
+  c21(
+    'prompt_tokens',
+    'int64',
+    'tokens',
+    'prompt (input) tokens processed in the interval, counted by the runtime (vllm:prompt_tokens_total); null when the runtime counts none',
+    true,
+  ),
+  c21(
+    'generated_tokens',
+    'int64',
+    'tokens',
+    'tokens generated in the interval, counted by the runtime (vllm:generation_tokens_total); null when the runtime counts none',
+    true,
+  ),
   c('latency_p50_ms', 'double', 'ms', 'median latency, when known', true),
   c('latency_p95_ms', 'double', 'ms', '95th percentile latency, when known', true),
   c('slo_met', 'bool', '-', 'latency SLO met over the interval, when known', true),
@@ -240,6 +286,13 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
     'total_co2e_g / inferences × 1000; null when inferences = 0 or ci_missing',
     true,
   ),
+  c21(
+    'sci_g_per_1k_tokens',
+    'double',
+    'gCO2e per 1000 tokens',
+    'total_co2e_g / (prompt_tokens + generated_tokens) × 1000 (SCI for AI, per token); null when tokens are unknown or 0, or ci_missing',
+    true,
+  ),
   c('degradation_budget_used', 'double', 'fraction 0..1', 'share of the degradation budget used in its window'),
   ...CHAIN_COLUMNS,
 ];
@@ -282,12 +335,10 @@ export function columnsOf(
   let cols = columnCache.get(key);
   if (!cols) {
     const all = kind === 'usage' ? USAGE_COLUMNS : DECISION_COLUMNS;
-    cols =
-      version === '1.0.0'
-        ? all
-            .filter((col) => !col.since)
-            .map((col) => (col.v1Nullable === undefined ? col : { ...col, nullable: col.v1Nullable }))
-        : all;
+    const at = SCHEMA_VERSIONS.indexOf(version);
+    cols = all
+      .filter((col) => !col.since || SCHEMA_VERSIONS.indexOf(col.since) <= at)
+      .map((col) => (version === '1.0.0' && col.v1Nullable !== undefined ? { ...col, nullable: col.v1Nullable } : col));
     columnCache.set(key, cols);
   }
   return cols;

@@ -11,10 +11,11 @@ import {
   stableId,
 } from './validate.ts';
 
-/** 2.0.0: partition key `stream=`, measured/modelled labels, ci_missing, embodied_counted (docs/audit.md). */
-export const SCHEMA_VERSION = '2.0.0';
-/** carbonscale-sci-2: unknown intensity and uncounted embodied are null, never 0 (docs/audit.md, "Methodology"). */
-export const METHODOLOGY_VERSION = 'carbonscale-sci-2';
+/** 2.1.0: measured energy with its meter and fallback reason, token counts, SCI per token (docs/audit.md). */
+export const SCHEMA_VERSION = '2.1.0';
+/** carbonscale-sci-3: measured energy where a meter covers the interval, counted requests, SCI for AI per token
+ * (docs/audit.md, "Methodology"). */
+export const METHODOLOGY_VERSION = 'carbonscale-sci-3';
 
 export type Tier = 'premium' | 'eco';
 export type EnergyMethod = 'measured' | 'estimated';
@@ -73,9 +74,12 @@ export interface PowerProfile {
 export interface MeasuredEnergy {
   /** IT energy over the interval, kWh, as measured by the source. */
   kWh: number;
-  /** e.g. 'model-server-counters', 'kepler', 'dcgm'. */
+  /** The meter: 'kepler', 'dcgm', 'model-server'. */
   source: string;
 }
+
+/** Longest fallback reason kept in a row (a meter's words are bounded, never a body). */
+export const MAX_FALLBACK_REASON = 500;
 
 export interface BaselineInput {
   /** Replicas the full variant would need for the demand alone (no carbon shaping). May be fractional (time-averaged). */
@@ -99,8 +103,15 @@ export interface UsageInput {
   gpuModel?: string;
   /** Estimated energy: required unless `measuredEnergy` is given. */
   power?: PowerProfile;
-  /** Measured IT energy; when present it is used and `energy_method` is `measured`. */
+  /**
+   * Measured IT energy; when present it is used and `energy_method` is `measured` (a `power` given as well is the
+   * profile's estimate of the same interval: `energy_profile_it_kwh`, what ProfileDrift compares).
+   */
   measuredEnergy?: MeasuredEnergy;
+  /** The meter configured for the service (energy.source other than profile), measured or not. */
+  energyMeter?: string;
+  /** Why the interval is estimated although `energyMeter` is set (required then: the row must say why). */
+  energyFallbackReason?: string;
   pue: number;
   carbon: CarbonReading | MissingCarbonReading;
   /** Embodied emissions factor with its source; when given, embodied emissions are counted (even a factor of 0). */
@@ -121,6 +132,9 @@ export interface UsageInput {
   inferences: number;
   /** Default 'modelled'. */
   inferencesMethod?: ValueMethod;
+  /** Prompt and generated tokens counted by the runtime (SCI for AI's per-token unit); absent: not counted. */
+  promptTokens?: number;
+  generatedTokens?: number;
   latencyP50Ms?: number;
   latencyP95Ms?: number;
   /** Whether the service met its latency SLO over the interval, when known. */
@@ -164,6 +178,9 @@ export interface UsageRecord {
   energy_facility_kwh: number;
   energy_method: EnergyMethod;
   energy_source: string;
+  energy_meter: string | null;
+  energy_fallback_reason: string | null;
+  energy_profile_it_kwh: number | null;
   pue: number;
   ci_g_per_kwh: number | null;
   ci_unit: string;
@@ -188,6 +205,8 @@ export interface UsageRecord {
   requests_method: ValueMethod;
   inferences: number;
   inferences_method: ValueMethod;
+  prompt_tokens: number | null;
+  generated_tokens: number | null;
   latency_p50_ms: number | null;
   latency_p95_ms: number | null;
   slo_met: boolean | null;
@@ -203,6 +222,7 @@ export interface UsageRecord {
   baseline_total_co2e_g: number | null;
   savings_co2e_g: number | null;
   sci_g_per_1k_inferences: number | null;
+  sci_g_per_1k_tokens: number | null;
   degradation_budget_used: number;
 }
 
@@ -277,11 +297,30 @@ function checkInput(input: UsageInput): void {
   } else if (input.embodiedGPerGpuHour !== undefined) nonNegative(input.embodiedGPerGpuHour, 'embodiedGPerGpuHour');
   nonNegativeInt(input.requests, 'requests');
   nonNegativeInt(input.inferences, 'inferences');
+  if (input.promptTokens !== undefined) nonNegativeInt(input.promptTokens, 'promptTokens');
+  if (input.generatedTokens !== undefined) nonNegativeInt(input.generatedTokens, 'generatedTokens');
+  checkMeter(input);
   optionalFinite(input.latencyP50Ms, 'latencyP50Ms');
   optionalFinite(input.latencyP95Ms, 'latencyP95Ms');
   nonNegative(input.baseline?.replicas, 'baseline.replicas');
   nonNegativeInt(input.baseline.gpusPerReplica, 'baseline.gpusPerReplica');
   finite(input.degradationBudgetUsed, 'degradationBudgetUsed');
+}
+
+/** A fallback reason belongs to an estimated row of a service with a meter, and only there. */
+function checkMeter(input: UsageInput): void {
+  if (input.energyMeter !== undefined) requireString(input.energyMeter, 'energyMeter');
+  const reason = input.energyFallbackReason;
+  if (reason === undefined) {
+    if (input.energyMeter !== undefined && !input.measuredEnergy)
+      throw new AuditInputError('energyFallbackReason', 'is required when energyMeter is set and energy is estimated');
+    return;
+  }
+  requireString(reason, 'energyFallbackReason');
+  if (input.measuredEnergy) throw new AuditInputError('energyFallbackReason', 'must be absent when energy is measured');
+  if (input.energyMeter === undefined) throw new AuditInputError('energyFallbackReason', 'needs energyMeter');
+  if (reason.length > MAX_FALLBACK_REASON)
+    throw new AuditInputError('energyFallbackReason', `must be at most ${MAX_FALLBACK_REASON} characters`);
 }
 
 /** The embodied factor to count, or null: a factor without a source is counted only when positive. */
@@ -300,6 +339,7 @@ type EnergyColumns = Pick<
   | 'energy_it_kwh'
   | 'energy_method'
   | 'energy_source'
+  | 'energy_profile_it_kwh'
 >;
 
 function energyColumns(input: UsageInput, replicaSeconds: number): EnergyColumns {
@@ -314,6 +354,7 @@ function energyColumns(input: UsageInput, replicaSeconds: number): EnergyColumns
       energy_it_kwh: input.measuredEnergy.kWh,
       energy_method: 'measured',
       energy_source: input.measuredEnergy.source,
+      energy_profile_it_kwh: input.power ? estimatedEnergyKWh(checkPower(input.power, 'power'), replicaSeconds) : null,
     };
   }
   const power = checkPower(input.power, 'power');
@@ -325,6 +366,7 @@ function energyColumns(input: UsageInput, replicaSeconds: number): EnergyColumns
     energy_it_kwh: estimatedEnergyKWh(power, replicaSeconds),
     energy_method: 'estimated',
     energy_source: 'power-profile',
+    energy_profile_it_kwh: null,
   };
 }
 
@@ -440,6 +482,8 @@ export function computeUsageRecord(input: UsageInput): UsageRecord {
     gpu_seconds: replicaSeconds * input.gpusPerReplica,
     gpu_hours: gpuHours,
     ...energy,
+    energy_meter: input.energyMeter ?? null,
+    energy_fallback_reason: input.energyFallbackReason ?? null,
     energy_facility_kwh: facility,
     pue: input.pue,
     ...carbon,
@@ -453,6 +497,8 @@ export function computeUsageRecord(input: UsageInput): UsageRecord {
     requests_method: oneOf(input.requestsMethod, METHODS, 'modelled', 'requestsMethod'),
     inferences: input.inferences,
     inferences_method: oneOf(input.inferencesMethod, METHODS, 'modelled', 'inferencesMethod'),
+    prompt_tokens: input.promptTokens ?? null,
+    generated_tokens: input.generatedTokens ?? null,
     latency_p50_ms: input.latencyP50Ms ?? null,
     latency_p95_ms: input.latencyP95Ms ?? null,
     slo_met: input.sloMet ?? null,
@@ -469,8 +515,17 @@ export function computeUsageRecord(input: UsageInput): UsageRecord {
     savings_co2e_g: base.total === null || own.total === null ? null : base.total - own.total,
     // Never divide by zero: an interval without inferences has no per-inference score.
     sci_g_per_1k_inferences: input.inferences > 0 && own.total !== null ? (own.total / input.inferences) * 1000 : null,
+    sci_g_per_1k_tokens: sciPerToken(own.total, input.promptTokens, input.generatedTokens),
     degradation_budget_used: input.degradationBudgetUsed,
   };
+}
+
+/** SCI for AI per 1,000 tokens (prompt + generated), null when either count is unknown, both are 0, or no intensity. */
+export function sciPerToken(total: number | null, prompt?: number | null, generated?: number | null): number | null {
+  if (total === null || prompt === undefined || prompt === null || generated === undefined || generated === null)
+    return null;
+  const tokens = prompt + generated;
+  return tokens > 0 ? (total / tokens) * 1000 : null;
 }
 
 /** Stable id: the same service and interval always give the same id, so a replayed interval is deduplicated. */

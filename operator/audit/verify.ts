@@ -20,6 +20,7 @@ import {
   type StreamKind,
 } from './schema.ts';
 import { TimeCoverage } from './time-coverage.ts';
+import { sciPerToken } from './usage.ts';
 
 export type ProblemKind =
   | 'gap'
@@ -110,7 +111,25 @@ export function derivedMismatches(r: Row): string[] {
   const bTotal = emissions(n('baseline_energy_facility_kwh'), bGpuHours, 'baseline_');
   check('savings_co2e_g', bTotal === null || total === null ? null : bTotal - total);
   check('sci_g_per_1k_inferences', n('inferences') > 0 && total !== null ? (total / n('inferences')) * 1000 : null);
+  if ('sci_g_per_1k_tokens' in r) out.push(...measuredEnergyMismatches(r, total, check));
   if (r.ci_fallback_used !== n('ci_fallback_level') > 0) out.push('ci_fallback_used disagrees with ci_fallback_level');
+  return out;
+}
+
+/** 2.1.0 rows: SCI per token, and a fallback reason only on an estimated row of a service with a meter. */
+function measuredEnergyMismatches(
+  r: Row,
+  total: number | null,
+  check: (col: string, v: number | null) => void,
+): string[] {
+  const toCount = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  check('sci_g_per_1k_tokens', sciPerToken(total, toCount(r.prompt_tokens), toCount(r.generated_tokens)));
+  const out: string[] = [];
+  if (r.energy_method === 'estimated') check('energy_profile_it_kwh', null);
+  if (r.energy_fallback_reason !== null && (r.energy_method !== 'estimated' || r.energy_meter === null))
+    out.push('energy_fallback_reason is set on a row that is measured or has no energy_meter');
+  if (r.energy_method === 'estimated' && r.energy_meter !== null && r.energy_fallback_reason === null)
+    out.push('energy_meter is set on an estimated row without energy_fallback_reason');
   return out;
 }
 

@@ -1,15 +1,23 @@
 // The accountant: one usage row per service per accounting interval, intervals aligned to multiples of the
 // accounting interval on the operator's clock (so a row's id is the same whoever writes it, and a re-accounted
 // interval is deduplicated by the sink). It runs on the leader, on a clock timer at each boundary, and reads back
-// what the passes recorded: what the workload was set to run and had ready (time-weighted), the signal in force
-// and the demand ledger. After a restart it accounts from the end of the last interval status counted
-// (status.emissions.until), so the interval running at a stop and the ones during an outage get their rows too.
+// what the passes recorded (the variant the workload was set to run, the signal in force, the demand ledger) and
+// measures what it can (interval-measures.ts): ready replica-time from the pods' Ready transitions, energy from the
+// service's meter, served counts from the runtime's counters, each labelled as measured or modelled in the row.
+// An interval with a meter waits until the meter's samples after its end are in. After a restart it accounts from
+// the end of the last interval status counted (status.emissions.until), so the interval running at a stop and the
+// ones during an outage get their rows too (same record ids: the sink keeps one). Every interval gets a row, also
+// one without an intensity (ci_missing).
 import { withDefaults } from '../api/defaults.ts';
 import type { Defaulted, InferenceService, VariantSpec } from '../api/types.ts';
 import { usageRow, type RowSignal } from '../audit/rows-from-pass.ts';
+import { EventAction, Reason } from '../constants.ts';
 import { requestsServed } from '../decision/budget-books.ts';
 import { valueAt } from '../decision/fallback-forecast.ts';
+import { countersAtBoundary, countsOver, energyOver, replicasFromPods, settleOf } from './interval-measures.ts';
 import type { ReconcilerContext, SignalSample, UsageMemory, WorkloadSample } from './pass-context.ts';
+import { notePods, prunePodLog } from './pod-log.ts';
+import { driftNote, noteMeasured, type DriftChange } from './profile-drift.ts';
 import { fallbackIndex } from './signal-view.ts';
 
 /** Most intervals accounted per service in one run (after a long outage, the oldest are left out). */
@@ -26,21 +34,35 @@ export class Accountant {
     this.ctx = ctx;
   }
 
-  /** Accounts every interval that ended by `now` for every service the reconciler knows. Returns rows written. */
-  async accountDue(now: number): Promise<number> {
+  /**
+   * Accounts every interval that ended by `now` (less its meter's settling time) for every service the reconciler
+   * knows. `boundary`: called at an accounting boundary (count sources that read the pods read them now).
+   * Returns rows written.
+   */
+  async accountDue(now: number, boundary = true): Promise<number> {
     const A = this.ctx.options.accountingIntervalMs;
-    const end = Math.floor(now / A) * A;
     let n = 0;
     for (const [key, mem] of this.ctx.usage) {
       const raw = this.ctx.ports.cache.inferenceService(key);
       if (!raw) continue;
       const isvc = withDefaults(raw);
+      const pods = this.ctx.ports.cache.podsOf(isvc.metadata.namespace, isvc.metadata.name);
+      this.observePods(mem, pods, now);
+      const m = this.ctx.ports.meters;
+      if (boundary) await countersAtBoundary(m, isvc, mem, pods, Math.floor(now / A) * A).catch(() => undefined);
+      const end = Math.floor((now - settleOf(m, isvc)) / A) * A;
       let from = Math.max(mem.emissions.untilMs, mem.accountingSinceMs);
       from = Math.max(from, end - MAX_ACCOUNT_INTERVALS * A);
       for (let a = from; a + A <= end; a += A) if (await this.accountOne(isvc, mem, key, a, a + A)) n++;
       prune(mem);
     }
     return n;
+  }
+
+  /** The pods in the cache now, folded into the service's pod log. */
+  private observePods(mem: UsageMemory, pods: Parameters<typeof notePods>[1], now: number): void {
+    const m = this.ctx.ports.meters;
+    notePods(mem.pods, pods, now, m ? (w) => m.toClock(w) : (w) => w, m ? m.wallNow() : now);
   }
 
   private async accountOne(
@@ -53,8 +75,15 @@ export class Accountant {
     const w = workloadOver(mem.workloadLog, a, b);
     const variant = variantOf(isvc, w.variant);
     const signal = signalFor(this.ctx, isvc, mem.signalLog, a, b);
+    const m = this.ctx.ports.meters;
+    const pods = this.ctx.ports.cache.podsOf(isvc.metadata.namespace, isvc.metadata.name);
+    const fromPods = replicasFromPods(mem, a, b);
     let written = false;
     try {
+      const [energy, counts] = await Promise.all([
+        energyOver(m, isvc, mem, variant, a, b),
+        countsOver(m, isvc, mem, pods, a, b),
+      ]);
       const row = usageRow({
         clusterId: this.ctx.options.clusterId,
         operatorVersion: this.ctx.options.operatorVersion,
@@ -62,11 +91,18 @@ export class Accountant {
         fromMs: a,
         toMs: b,
         variant,
-        replicas: { desired: w.desired, ready: w.readyEnd, average: w.readyAverage, method: w.method },
+        replicas: {
+          desired: w.desired,
+          ready: w.readyEnd,
+          average: fromPods?.average ?? w.readyAverage,
+          method: fromPods?.method ?? w.method,
+        },
         rps: await this.rateOver(isvc, key, a, b),
         ...(signal ? { signal } : {}),
         fallbackIndex: fallbackIndex(signal?.fallbackLevel ?? 'none'),
         budgetUsed: w.budgetUsed,
+        energy,
+        ...(counts?.counted ? { counts: counts.counts } : {}),
       });
       if (this.ctx.ports.audit) {
         await this.ctx.ports.audit.writeUsage(row);
@@ -75,6 +111,14 @@ export class Accountant {
       const day = utcDay(a);
       if (day !== mem.emissions.day) mem.emissions = { day, todayG: 0, untilMs: mem.emissions.untilMs };
       mem.emissions.todayG += row.total_co2e_g ?? 0;
+      if (energy.measured && row.energy_profile_it_kwh !== null)
+        await this.drift(
+          isvc,
+          noteMeasured(mem.drift, variant.name, {
+            measuredKWh: row.energy_it_kwh,
+            profileKWh: row.energy_profile_it_kwh,
+          }),
+        );
     } catch (e) {
       this.ctx.log.error('usage row not written', {
         namespace: isvc.metadata.namespace,
@@ -86,6 +130,34 @@ export class Accountant {
     }
     mem.emissions.untilMs = b;
     return written;
+  }
+
+  /** A variant started or stopped drifting from its meter: say so in an Event (the condition follows in status). */
+  private async drift(isvc: Defaulted<InferenceService>, c: DriftChange | undefined): Promise<void> {
+    if (!c) return;
+    const note = driftNote(c);
+    this.ctx.log[c.drifting ? 'warn' : 'info']('power profile against the meter', {
+      namespace: isvc.metadata.namespace,
+      name: isvc.metadata.name,
+      note,
+    });
+    await this.ctx.ports.events
+      .record(
+        {
+          apiVersion: isvc.apiVersion,
+          kind: isvc.kind,
+          name: isvc.metadata.name,
+          namespace: isvc.metadata.namespace,
+          ...(isvc.metadata.uid ? { uid: isvc.metadata.uid } : {}),
+        },
+        {
+          type: c.drifting ? 'Warning' : 'Normal',
+          reason: c.drifting ? Reason.ProfileOffMeter : Reason.ProfileMatchesMeter,
+          action: EventAction.Account,
+          note,
+        },
+      )
+      .catch(() => undefined);
   }
 
   /** The demand ledger's mean over [a, b) once it covers b, else the demand port for exactly that span. */
@@ -163,6 +235,7 @@ function signalFor(
 /** Samples before the last one that was in force at the accounted-until time are no longer needed. */
 function prune(mem: UsageMemory): void {
   const t = mem.emissions.untilMs;
+  prunePodLog(mem.pods, t);
   for (const log of [mem.workloadLog, mem.signalLog] as Array<Array<{ atMs: number }>>) {
     let i = 0;
     while (i + 1 < log.length && log[i + 1]!.atMs <= t) i++;

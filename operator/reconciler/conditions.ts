@@ -4,6 +4,7 @@
 import type { Condition as K8sCondition } from '../api/types.ts';
 import { Condition, Reason } from '../constants.ts';
 import type { Decision } from '../decision/types.ts';
+import { driftCondition, type DriftBook } from './profile-drift.ts';
 import type { ReadyState } from './ready.ts';
 import type { SignalView } from './signal-view.ts';
 
@@ -25,6 +26,8 @@ export interface ConditionFacts {
   fullVariant: string;
   pendingPods: number;
   tier: 'premium' | 'eco';
+  /** Profile against meter per variant (the accountant's); no condition while nothing was measured. */
+  profileDrift?: DriftBook;
   /** Set when the variant serving cannot meet the ceiling in force at any load (feasibility.ts): why, in words. */
   latencyFloor?: string;
 }
@@ -119,6 +122,8 @@ export function conditionsFor(prev: K8sCondition[], f: ConditionFacts): K8sCondi
   const list: Cond[] = [ready, signalCondition(f.signal), sloCondition(f.decision, f.pendingPods, f.latencyFloor)];
   if (f.tier === 'eco') list.push(budgetCondition(f.decision));
   list.push(degradedCondition(f.decision, f.fullVariant));
+  const drift = driftCondition(f.profileDrift);
+  if (drift) list.push(drift);
   // A pass that reaches here progresses: Stalled (abnormal-true, kstatus) is removed rather than set False.
   let out = prev.filter(
     (x) => x.type !== Condition.Stalled && (f.tier === 'eco' || x.type !== Condition.BudgetExhausted),

@@ -6,6 +6,7 @@ import type { Defaulted, InferenceService } from '../api/types.ts';
 import { newBooks } from '../decision/engine.ts';
 import { emptyLedger, withInterval } from './demand-ledger.ts';
 import { freeGpus, podsView } from './gpu-headroom.ts';
+import { emptyPodLog } from './pod-log.ts';
 import type { ObservedPass, ReconcilerContext, ServiceMemory, UsageMemory } from './pass-context.ts';
 import { servicePolicyOf } from './service-policy.ts';
 import { restoreState } from './service-state.ts';
@@ -88,5 +89,7 @@ function recallUsage(ctx: ReconcilerContext, isvc: Defaulted<InferenceService>, 
     accountingSinceMs: from,
     workloadLog: [],
     signalLog: [],
+    pods: emptyPodLog(),
+    drift: new Map(),
   };
 }

@@ -6,7 +6,10 @@ import type { Defaulted, InferenceService } from '../api/types.ts';
 import type { EngineStep, StandingPlan } from '../decision/engine.ts';
 import type { IntensityPoint } from '../decision/types.ts';
 import type { DemandLedger } from './demand-ledger.ts';
+import type { MeterPort } from './meter-port.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import type { PodLog } from './pod-log.ts';
+import type { DriftBook } from './profile-drift.ts';
 import type {
   AuditPort,
   CachePort,
@@ -32,6 +35,8 @@ export interface Ports {
   clock: Clock;
   /** Set when this process leads (the sink opens then); absent on a standby. */
   audit?: AuditPort;
+  /** Energy meters and served counters (absent: rows are estimated and modelled, and say so). */
+  meters?: MeterPort;
 }
 
 export interface ReconcilerOptions {
@@ -89,6 +94,10 @@ export interface UsageMemory {
   accountingSinceMs: number;
   workloadLog: WorkloadSample[];
   signalLog: SignalSample[];
+  /** The service's pods and their Ready spans (replicas_avg, and the pods the meters are asked about). */
+  pods: PodLog;
+  /** Profile against meter, per variant (ProfileDrift). */
+  drift: DriftBook;
 }
 
 export interface ReconcilerContext {

@@ -11,6 +11,7 @@ import type { AppliedPass, DecidedPass, GatheredPass, ObservedPass, ReconcilerCo
 import { readyState } from './ready.ts';
 import { reportChanges } from './report-events.ts';
 import { budgetWindowOf } from './service-policy.ts';
+import { notePods } from './pod-log.ts';
 import { mustSave, type ServiceState } from './service-state.ts';
 import { buildStatus, stableJson, statusEquivalent } from './status.ts';
 import { workloadView } from './workload.ts';
@@ -26,6 +27,7 @@ export async function report(
   const { status, rolling } = statusOf(ctx, pass, g, d);
   await writeStatus(ctx, pass, status);
   recordSamples(pass, g, d);
+  observePods(ctx, pass);
   observeMetrics(ctx, pass, g, d);
   await saveState(ctx, pass, { books: d.step.books, demand: g.demand, mode: pass.mode });
   return { rolling };
@@ -91,6 +93,7 @@ function statusOf(ctx: ReconcilerContext, pass: ObservedPass, g: GatheredPass, d
       pendingPods: pass.pods.pending,
       tier: isvc.spec.tier,
       ...(latencyFloor ? { latencyFloor } : {}),
+      profileDrift: pass.usage.drift,
     }),
   });
   return { status, rolling };
@@ -129,13 +132,25 @@ function recordSamples(pass: ObservedPass, g: GatheredPass, d: DecidedPass): voi
     m.workloadLog.push(sample);
   const prev = m.signalLog[m.signalLog.length - 1]?.signal;
   const s = g.signal;
+  // Any field a usage row takes from the signal (a forecast value in force, a new provider) starts a new sample.
   if (
     !prev ||
     prev.valueGPerKWh !== s.valueGPerKWh ||
     prev.fallbackLevel !== s.fallbackLevel ||
-    prev.dataTimeMs !== s.dataTimeMs
+    prev.dataTimeMs !== s.dataTimeMs ||
+    prev.isForecast !== s.isForecast ||
+    prev.estimated !== s.estimated ||
+    prev.available !== s.available ||
+    prev.provider !== s.provider
   )
     m.signalLog.push({ atMs: pass.now, signal: s });
+}
+
+/** The service's pods as the cache shows them now, into the pod log (replicas_avg from Ready transitions). */
+function observePods(ctx: ReconcilerContext, pass: ObservedPass): void {
+  const m = ctx.ports.meters;
+  const pods = ctx.ports.cache.podsOf(pass.isvc.metadata.namespace, pass.isvc.metadata.name);
+  notePods(pass.usage.pods, pods, pass.now, m ? (w) => m.toClock(w) : (w) => w, m ? m.wallNow() : pass.now);
 }
 
 function observeMetrics(ctx: ReconcilerContext, pass: ObservedPass, g: GatheredPass, d: DecidedPass): void {

@@ -15,7 +15,12 @@ import { ParquetAuditSink } from '../../../operator/audit/parquet-sink.ts';
 import { manifestEntryOf } from '../../../operator/audit/recovery.ts';
 import { columnsOf, GENESIS_HASH, type Row } from '../../../operator/audit/schema.ts';
 import { chainRow, type ChainedRow } from '../../../operator/audit/sink.ts';
-import { computeUsageRecord, type UsageRecord } from '../../../operator/audit/usage.ts';
+import {
+  computeUsageRecord,
+  METHODOLOGY_VERSION,
+  SCHEMA_VERSION,
+  type UsageRecord,
+} from '../../../operator/audit/usage.ts';
 import { verifyAuditDir } from '../../../operator/audit/verify.ts';
 import { listAuditFiles } from '../../fixtures/audit/audit-dir.ts';
 import { python, readers } from '../../fixtures/audit/python.ts';
@@ -107,7 +112,7 @@ for f in sorted(glob.glob(sys.argv[1] + "/stream=usage/*/*.parquet")):
     expect(versions.trim().split('\n')).to.deep.equal([
       '1.0.0 carbonscale-sci-1 0',
       '1.0.0 carbonscale-sci-1 0',
-      '2.0.0 carbonscale-sci-2 1',
+      `${SCHEMA_VERSION} ${METHODOLOGY_VERSION} 1`,
     ]);
   });
 
