@@ -70,6 +70,7 @@ export function parseSoakArgs(argv: string[]): SoakOptions & { scenarios: string
 export async function runSoak(
   o: SoakOptions & { scenarios: string[] },
   log = (m: string) => console.error(m),
+  afterScenario: (r: Results) => void = () => {},
 ): Promise<Results> {
   const results = new Results();
   const env = await startSoakCluster({
@@ -93,6 +94,7 @@ export async function runSoak(
       for (const name of o.scenarios) {
         const sc = SCENARIOS.find((x) => x.name === name)!;
         log(`--- scenario ${name} (load ${loadavg()[0]!.toFixed(2)})`);
+        const started = Date.now();
         try {
           await sc.run(ctx);
         } catch (e) {
@@ -107,6 +109,9 @@ export async function runSoak(
           );
           log(`scenario ${name} failed: ${(e as Error).message}`);
         }
+        const secs = ((Date.now() - started) / 1000).toFixed(0);
+        results.add(name, 'wall time of the scenario', `${secs} s`, '—', null, 'timing');
+        afterScenario(results);
       }
     } finally {
       await view.stop();
@@ -133,8 +138,12 @@ async function main(argv: string[]): Promise<number> {
   };
   console.error(`soak: ${meta.command} (load ${meta.loadAtStart.join(' ')}); work dir ${o.work}`);
   let results: Results;
+  mkdirSync(path.dirname(o.out), { recursive: true });
+  // A harness bug must not end a long run: say so and go on (the scenario's own rows tell what it measured).
+  process.on('unhandledRejection', (e) => console.error('soak: unhandled rejection (continuing):', e));
+  const checkpoint = (r: Results) => writeResults(o.out, r.rows, { ...meta, partial: true });
   try {
-    results = await runSoak(o);
+    results = await runSoak(o, undefined, checkpoint);
   } finally {
     if (!o.keep) rmSync(o.work, { recursive: true, force: true });
   }

@@ -46,8 +46,30 @@ export async function specBurst(ctx: SoakContext, of: readonly ServiceRef[] = ct
   await inParallel(of, 16, (s) => {
     const o = inferenceService(s, ctx.world.spec) as Any;
     o.spec.replicas.max = max;
-    return ctx.env.client.apply(objectPath(Resources.inferenceService, s.name, s.namespace), o, true, HARNESS_MANAGER);
+    return withRetries(() =>
+      ctx.env.client.apply(objectPath(Resources.inferenceService, s.name, s.namespace), o, true, HARNESS_MANAGER),
+    );
   });
+}
+
+/** The harness's own writes ride out a loaded or restarting apiserver: three tries, a second apart. */
+export async function withRetries<T>(f: () => Promise<T>, tries = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await f();
+    } catch (e) {
+      if (i >= tries) throw e;
+      await sleep(1000);
+    }
+  }
+}
+
+/** Starts a burst in the background; its failure is kept for `await`, never an unhandled rejection. */
+export function backgroundBurst(ctx: SoakContext): Promise<unknown> {
+  return specBurst(ctx).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 }
 
 /** Waits until every service is reconciled at its current generation with its Deployment; returns those that are not. */

@@ -7,7 +7,7 @@ import { sleep } from '../operator-process.ts';
 import { OPERATOR_NAMESPACE, OPERATOR_USERS } from '../soak-cluster.ts';
 import { objectPath, Resources } from '../../../operator/kube/kube-client.ts';
 import type { Scenario } from './context.ts';
-import { auditDirOf, converged, convergedRow, ensureLeader, settle, specBurst } from './common.ts';
+import { auditDirOf, backgroundBurst, converged, convergedRow, ensureLeader, settle } from './common.ts';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -21,11 +21,12 @@ export const killDuringWork: Scenario = {
     const op = await ensureLeader(ctx);
     await settle(ctx);
     // (a) during a reconcile burst
-    const burst = specBurst(ctx);
+    const burst = backgroundBurst(ctx);
     await sleep(1500);
     const acked = await readTrail(dir);
     await op.kill9();
-    await burst;
+    const burstError = await burst;
+    if (burstError) throw burstError;
     await op.start();
     await op.waitReady(ctx.opts.timeoutMs);
     convergedRow(ctx, F1, 'during a reconcile burst: services converged after the restart', await converged(ctx));
@@ -97,7 +98,7 @@ export const leaderFailover: Scenario = {
     );
     const lease = await env.client.get<Any>(objectPath(Resources.lease, 'carbonscale-operator', OPERATOR_NAMESPACE));
     const durationS = Number(lease.spec?.leaseDurationSeconds ?? 15);
-    const burst = specBurst(ctx);
+    const burst = backgroundBurst(ctx);
     await sleep(1500);
     await a.kill9();
     const tKill = Date.now();
