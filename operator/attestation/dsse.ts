@@ -56,7 +56,7 @@ export function parseEnvelope(text: string): DsseEnvelope {
   } catch (err) {
     throw new EnvelopeFormatError('(document)', `is not JSON: ${(err as Error).message}`);
   }
-  const o = raw as Record<string, unknown>;
+  const o = raw as Record<string, unknown> | null;
   if (!o || typeof o !== 'object' || Array.isArray(o)) throw new EnvelopeFormatError('(document)', 'must be an object');
   if (typeof o.payloadType !== 'string' || o.payloadType === '')
     throw new EnvelopeFormatError('payloadType', 'must be a non-empty string');
@@ -64,7 +64,7 @@ export function parseEnvelope(text: string): DsseEnvelope {
   if (!Array.isArray(o.signatures) || o.signatures.length === 0)
     throw new EnvelopeFormatError('signatures', 'must be a non-empty array');
   o.signatures.forEach((s: unknown, i) => {
-    const sig = s as Record<string, unknown>;
+    const sig = s as Record<string, unknown> | null;
     if (!sig || typeof sig !== 'object') throw new EnvelopeFormatError(`signatures[${i}]`, 'must be an object');
     if (typeof sig.keyid !== 'string') throw new EnvelopeFormatError(`signatures[${i}].keyid`, 'must be a string');
     base64Field(sig.sig, `signatures[${i}].sig`);

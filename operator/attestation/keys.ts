@@ -119,12 +119,12 @@ export function parseKeyring(text: string, source: string): Keyring {
   } catch (err) {
     throw new KeyError(source, `is not JSON: ${(err as Error).message}`);
   }
-  const o = raw as { apiVersion?: unknown; keys?: unknown };
+  const o = raw as { apiVersion?: unknown; keys?: unknown } | null;
   if (!o || o.apiVersion !== KEYRING_API_VERSION)
     throw new KeyError(source, `apiVersion must be ${KEYRING_API_VERSION}`);
   if (!Array.isArray(o.keys)) throw new KeyError(source, 'keys must be an array');
   const keys = o.keys.map((k: unknown, i: number): KeyringEntry => {
-    const e = k as Partial<KeyringEntry>;
+    const e = k as Partial<KeyringEntry> | null;
     const where = `${source} keys[${i}]`;
     if (typeof e?.public_key_pem !== 'string') throw new KeyError(where, 'public_key_pem must be a string');
     const id = keyIdOf(publicKeyFromPem(e.public_key_pem, `${where}.public_key_pem`));

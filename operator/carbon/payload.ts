@@ -20,7 +20,8 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 export function shown(raw: unknown): string {
   let s: string;
   try {
-    s = JSON.stringify(raw) ?? String(raw);
+    // JSON.stringify returns undefined for undefined, functions and symbols, though its lib type says string.
+    s = (JSON.stringify(raw) as string | undefined) ?? String(raw);
   } catch {
     s = String(raw);
   }

@@ -1,5 +1,6 @@
 // Bad input to the policy is a caller bug or a bad spec: it gets an error naming the field, never a crash deeper in.
 import type { DecisionInput } from './types.ts';
+import type { Unchecked } from './unchecked.ts';
 
 export class DecisionInputError extends Error {
   override name = 'DecisionInputError';
@@ -10,19 +11,20 @@ export class DecisionInputError extends Error {
   }
 }
 
-function finite(v: unknown, field: string, min = -Infinity, max = Infinity): void {
+function finite(v: unknown, field: string, min = -Infinity, max = Infinity): asserts v is number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new DecisionInputError(field, `must be a finite number`);
   if (v < min || v > max) throw new DecisionInputError(field, `${v} is outside [${min}, ${max}]`);
 }
 
 /** Throws DecisionInputError on the first malformed field. Cheap: runs on every decision. */
-export function validateDecisionInput(input: DecisionInput): void {
+export function validateDecisionInput(input: Unchecked<DecisionInput> | null | undefined): void {
   if (!input || typeof input !== 'object') throw new DecisionInputError('input', 'must be an object');
   if (input.tier !== 'premium' && input.tier !== 'eco')
     throw new DecisionInputError('tier', `must be 'premium' or 'eco', got ${String(input.tier)}`);
   if (!Array.isArray(input.variants) || input.variants.length === 0)
     throw new DecisionInputError('variants', 'needs at least one variant (the full one first)');
   const names = new Set<string>();
+  const named = (n: unknown) => typeof n === 'string' && names.has(n);
   input.variants.forEach((v, i) => {
     const f = `variants[${i}]`;
     if (!v || typeof v.name !== 'string' || v.name === '') throw new DecisionInputError(`${f}.name`, 'must be a name');
@@ -45,6 +47,8 @@ export function validateDecisionInput(input: DecisionInput): void {
   finite(s.qualityFloor, 'slo.qualityFloor', 0, 1);
   if (s.relaxedLatencyP95Ms !== undefined) finite(s.relaxedLatencyP95Ms, 'slo.relaxedLatencyP95Ms', s.latencyP95Ms);
   if (s.degradationBudget !== undefined) {
+    // null is not "no budget": it says nothing, so it is refused by name (it used to fail as a TypeError).
+    if (!s.degradationBudget) throw new DecisionInputError('slo.degradationBudget', 'must be an object');
     finite(s.degradationBudget.fraction, 'slo.degradationBudget.fraction', 0, 1);
     if (s.degradationBudget.window !== 'day' && s.degradationBudget.window !== 'week')
       throw new DecisionInputError('slo.degradationBudget.window', `must be 'day' or 'week'`);
@@ -61,7 +65,7 @@ export function validateDecisionInput(input: DecisionInput): void {
   finite(p.intervalMs, 'policy.intervalMs', 1);
   if (p.headroom !== undefined) finite(p.headroom, 'policy.headroom', 0);
   if (p.budgetDemandSafety !== undefined) finite(p.budgetDemandSafety, 'policy.budgetDemandSafety', 0, 1);
-  if (p.fallbackVariant !== undefined && !names.has(p.fallbackVariant))
+  if (p.fallbackVariant !== undefined && !named(p.fallbackVariant))
     throw new DecisionInputError('policy.fallbackVariant', `names no variant: '${p.fallbackVariant}'`);
   if (!input.demand) throw new DecisionInputError('demand', 'missing');
   finite(input.demand.currentRps, 'demand.currentRps', 0);
@@ -75,7 +79,7 @@ export function validateDecisionInput(input: DecisionInput): void {
   finite(st.budget.windowStartMs, 'state.budget.windowStartMs');
   finite(st.budget.servedTotal, 'state.budget.servedTotal', 0);
   finite(st.budget.servedDegraded, 'state.budget.servedDegraded', 0, st.budget.servedTotal);
-  if (st.variant !== undefined && !names.has(st.variant))
+  if (st.variant !== undefined && !named(st.variant))
     throw new DecisionInputError('state.variant', `names no variant: '${st.variant}'`);
   if (st.replicas !== undefined) finite(st.replicas, 'state.replicas', 0);
   // Infinity is legal here: no GPU limit known (e.g. the simulator's unconstrained cluster).

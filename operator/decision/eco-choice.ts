@@ -150,7 +150,7 @@ function planChoice(
     degrade = false;
     c.notes.push('the budget left in this window cannot pay for the minimum dwell');
   }
-  if (!degrade && fits && c.highCarbon) c.notes.push(whyNotNow(c, grid, plan.degraded, allowed / spend));
+  if (!degrade && c.highCarbon) c.notes.push(whyNotNow(c, grid, plan.degraded, allowed / spend));
   return { targetIdx: degrade ? candIdx : 0, gpuForced: false, plan: { grid, degraded: plan.degraded } };
 }
 

@@ -22,6 +22,7 @@ import { bookRequests, budgetUsed, emptyBudget, windowEndFor } from './budget-bo
 import { windowStartFor } from './budget-window.ts';
 import { decide } from './decide.ts';
 import { DecisionInputError } from './decision-input-error.ts';
+import type { Unchecked } from './unchecked.ts';
 import {
   demandOutlook,
   expectedRequests,
@@ -154,7 +155,8 @@ export function newBooks(now: number, service: ServicePolicy): EngineBooks {
   return { budget: emptyBudget(now, budgetWindowOf(service)) };
 }
 
-function budgetWindowOf(service: ServicePolicy): 'day' | 'week' {
+/** Also runs before any check (newBooks): a service without an slo reads as a daily window. */
+function budgetWindowOf(service: Unchecked<ServicePolicy>): 'day' | 'week' {
   return service.slo?.degradationBudget?.window === 'week' ? 'week' : 'day';
 }
 
@@ -261,13 +263,14 @@ function assembleInput(
 }
 
 /** What decide() does not check itself: the books, the clock and the demand history. */
-function checkObservation(books: EngineBooks, obs: EngineObservation): void {
+function checkObservation(books: Unchecked<EngineBooks> | null, obs: Unchecked<EngineObservation> | null): void {
   if (!obs || typeof obs !== 'object') throw new DecisionInputError('observation', 'must be an object');
   if (!Number.isFinite(obs.now)) throw new DecisionInputError('now', 'must be a finite time in ms');
   if (!obs.service || !obs.service.policy) throw new DecisionInputError('service.policy', 'missing');
   if (!Array.isArray(obs.service.variants) || obs.service.variants.length === 0)
     throw new DecisionInputError('service.variants', 'needs at least one variant (the full one first)');
-  if (!(obs.service.policy.intervalMs >= 1))
+  // Number() is what `>=` applies to its operand anyway: the comparison is the same, and typed.
+  if (!(Number(obs.service.policy.intervalMs) >= 1))
     throw new DecisionInputError('service.policy.intervalMs', 'must be a finite number ≥ 1');
   if (!books || !books.budget) throw new DecisionInputError('books.budget', 'missing');
   if (books.bookedUntilMs !== undefined && !Number.isFinite(books.bookedUntilMs))
@@ -276,9 +279,11 @@ function checkObservation(books: EngineBooks, obs: EngineObservation): void {
   if (!Array.isArray(h)) throw new DecisionInputError('demand.history', 'must be an array (empty for none)');
   let prev = -Infinity;
   for (let i = 0; i < h.length; i++) {
-    const p = h[i]!;
-    if (!p || !Number.isFinite(p.timeMs)) throw new DecisionInputError(`demand.history[${i}].timeMs`, 'must be a time');
-    if (!(p.rps >= 0) || !Number.isFinite(p.rps))
+    const p = h[i];
+    // Number.isFinite is false for every non-number, so the typeof tests reject nothing more; they type the values.
+    if (!p || typeof p.timeMs !== 'number' || !Number.isFinite(p.timeMs))
+      throw new DecisionInputError(`demand.history[${i}].timeMs`, 'must be a time');
+    if (typeof p.rps !== 'number' || !(p.rps >= 0) || !Number.isFinite(p.rps))
       throw new DecisionInputError(`demand.history[${i}].rps`, `must be a finite rate ≥ 0, got ${String(p.rps)}`);
     if (p.timeMs <= prev)
       throw new DecisionInputError(`demand.history[${i}].timeMs`, `not after the point before (${prev} ≥ ${p.timeMs})`);

@@ -237,7 +237,7 @@ export class Controller<P extends ObjectMetaLike> {
         opts.log?.(retry === null ? 'error' : 'warn', 'reconcile failed', {
           controller: name,
           key,
-          error: (err as Error)?.message ?? String(err),
+          error: (err as Error | null | undefined)?.message ?? String(err),
           retryInMs: retry,
         });
       },

@@ -145,7 +145,7 @@ export class KubeConnectionError extends Error {
   readonly code?: string;
   constructor(message: string, cause: unknown) {
     super(message, { cause });
-    const code = (cause as { code?: unknown })?.code;
+    const code = (cause as { code?: unknown } | null | undefined)?.code;
     if (typeof code === 'string') this.code = code;
   }
 }

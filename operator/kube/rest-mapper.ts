@@ -26,7 +26,8 @@ export class RestMapper {
       throw e;
     }
     const m = new Map<string, ResourceDescriptor>();
-    for (const r of list.resources ?? []) {
+    // Go's nil slice is `null` on the wire, whatever the client's type says.
+    for (const r of (list.resources as APIResourceList['resources'] | null) ?? []) {
       if (r.name.includes('/')) continue; // subresources
       m.set(r.kind, { group: group!, version: version!, plural: r.name, kind: r.kind, namespaced: r.namespaced });
     }

@@ -60,7 +60,7 @@ export class WatchStalledError extends Error {
   override name = 'WatchStalledError';
 }
 
-const isGone = (e: unknown) => (e as { status?: unknown })?.status === 410;
+const isGone = (e: unknown) => (e as { status?: unknown } | null | undefined)?.status === 410;
 
 /** All pages of a list. An expired continue token (410) restarts as one unpaginated list. */
 export async function listAll<T>(
@@ -140,17 +140,20 @@ export async function* watcher<T extends { metadata?: { resourceVersion?: string
   let rv: string | undefined;
   let listedAt = 0;
   let failures = 0;
-  while (!signal.aborted) {
+  // A call, not `signal.aborted`: the signal can abort during any await below, and TypeScript would otherwise keep
+  // the loop condition's narrowing (`false`) across the awaits and call the checks after them dead code.
+  const aborted = () => signal.aborted;
+  while (!aborted()) {
     if (rv === undefined || (relistEvery > 0 && clock.now() - listedAt >= relistEvery)) {
       try {
         const listed = await listAll(source, opts.pageSize ?? WATCHER_DEFAULTS.pageSize, signal);
-        if (signal.aborted) return;
+        if (aborted()) return;
         rv = listed.resourceVersion;
         listedAt = clock.now();
         failures = 0;
         yield { type: 'Restarted', ...listed };
       } catch (e) {
-        if (signal.aborted) return;
+        if (aborted()) return;
         const retryInMs = backoff(++failures);
         yield { type: 'Error', error: asError(e), retryInMs, relist: true };
         await sleep(clock, retryInMs, signal);
@@ -158,7 +161,7 @@ export async function* watcher<T extends { metadata?: { resourceVersion?: string
       continue;
     }
     const outcome = yield* watchOnce(source, rv, opts, clock, random, signal);
-    if (signal.aborted) return;
+    if (aborted()) return;
     rv = outcome.resourceVersion;
     if (outcome.error === undefined) {
       // A server-side timeout ends a healthy watch: go on from where it stopped. One that ended at once with

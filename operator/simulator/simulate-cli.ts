@@ -98,37 +98,154 @@ function fillNote(fill: FillOptions, trace: CarbonTrace, demand: DemandTrace | '
   );
 }
 
+const OPTIONS = {
+  trace: { type: 'string' },
+  demand: { type: 'string' },
+  'demand-column': { type: 'string' },
+  'demand-utc-offset': { type: 'string' },
+  'synthetic-demand': { type: 'boolean' },
+  variants: { type: 'string' },
+  'mean-rps': { type: 'string' },
+  tier: { type: 'string' },
+  budget: { type: 'string' },
+  window: { type: 'string' },
+  pue: { type: 'string' },
+  embodied: { type: 'string' },
+  gpus: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  'step-minutes': { type: 'string' },
+  'gap-fill': { type: 'string' },
+  'max-gap-hours': { type: 'string' },
+  'collapse-duplicates': { type: 'boolean' },
+  'no-oracle': { type: 'boolean' },
+  json: { type: 'boolean' },
+  plot: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const parse = (argv: string[]) => parseArgs({ args: argv, options: OPTIONS }).values;
+type Args = ReturnType<typeof parse>;
+
+/** The demand series: the shipped trace (or --demand), or the synthetic shape. */
+function readDemand(a: Args, fill: FillOptions, dup: ParseDemandOptions): DemandTrace | 'synthetic' {
+  if (a['synthetic-demand']) return 'synthetic';
+  const file = a.demand ?? DEFAULT_DEMAND;
+  const opts: ParseDemandOptions = { gapFill: fill.gapFill, maxGapMs: fill.maxGapMs, ...dup };
+  if (a['demand-column']) opts.column = a['demand-column'];
+  if (a['demand-utc-offset'] !== undefined) opts.utcOffsetHours = num(a['demand-utc-offset'], 'demand-utc-offset', 0);
+  return parseDemandTrace(readFileSync(file, 'utf8'), basename(file), opts);
+}
+
+/** --from and --to, as ms since epoch. */
+function sliceOf(a: Args): { from?: number; to?: number } {
+  const slice: { from?: number; to?: number } = {};
+  for (const k of ['from', 'to'] as const) {
+    const v = a[k];
+    if (v === undefined) continue;
+    const t = parseUtcTime(v);
+    if (!Number.isFinite(t)) throw new CliError(`--${k}: '${v}' is not a time`);
+    slice[k] = t;
+  }
+  return slice;
+}
+
+/** --step-minutes, checked to divide the trace's own step. */
+function stepMinutes(a: Args, trace: CarbonTrace): number {
+  const stepMin = num(a['step-minutes'], 'step-minutes', trace.stepMs / 60_000);
+  if (!(stepMin > 0) || Math.abs(Math.round(trace.stepMs / 60_000 / stepMin) * stepMin - trace.stepMs / 60_000) > 1e-9)
+    throw new CliError(`--step-minutes: must divide the trace's ${trace.stepMs / 60_000}-minute step`);
+  return stepMin;
+}
+
+interface Replay {
+  traceName: string;
+  trace: CarbonTrace;
+  demand: DemandTrace | 'synthetic';
+  fill: FillOptions;
+  variants: VariantProfile[];
+  inp: ReturnType<typeof simInputs>;
+  outputs: Record<string, unknown>;
+  tables: string[];
+  plotted?: { run: ReturnType<typeof compare>; tier: string };
+}
+
+/** Each asked tier through the engine, the baselines and (unless --no-oracle) the oracle. */
+function runTiers(
+  a: Args,
+  r: Replay,
+  tiers: readonly ('eco' | 'premium')[],
+  o: { budget: number; meanRps: number; window: 'day' | 'week' },
+) {
+  const prepared = prepare(r.inp);
+  for (const tier of tiers) {
+    const spec = defaultService({
+      tier,
+      variants: r.variants,
+      meanRps: o.meanRps,
+      budgetFraction: o.budget,
+      budgetWindow: o.window,
+      pue: num(a.pue, 'pue', 1.2),
+      embodiedGPerGpuHour: num(a.embodied, 'embodied', 0),
+      clusterGpus: num(a.gpus, 'gpus', Infinity),
+    });
+    const c = compare(spec, prepared, { oracle: !a['no-oracle'], compareForecast: true });
+    const s = summarise(c);
+    r.outputs[tier] = comparisonJson(c, s);
+    const steps = `${r.inp.timesMs.length} steps of ${r.inp.stepMs / 60_000} min`;
+    r.tables.push(formatComparison(`${tier} service, ${r.traceName} (${steps})`, c, s));
+    if (!r.plotted || tier === 'eco') r.plotted = { run: c, tier };
+  }
+}
+
+/** --plot, then the tables (or --json). */
+function report(a: Args, r: Replay): void {
+  if (a.plot && r.plotted) {
+    writeFileSync(
+      a.plot,
+      plotSvg({
+        title: `carbonscale simulate: ${r.traceName}, ${r.plotted.tier} service`,
+        inp: r.inp,
+        ours: r.plotted.run.runs.carbonscale!,
+        baseline: r.plotted.run.runs['demand-only']!,
+        variantNames: r.variants.map((v) => v.name),
+      }),
+    );
+  }
+  const asked = r.fill.asked;
+  if (a.json) {
+    const doc = { trace: r.traceName, steps: r.inp.timesMs.length, ...(asked ? filled(r.trace, r.demand) : {}) };
+    console.log(JSON.stringify({ ...doc, ...r.outputs }, null, 2));
+  } else console.log((asked ? [fillNote(r.fill, r.trace, r.demand), ...r.tables] : r.tables).join('\n\n'));
+}
+
+function simulate(a: Args): void {
+  if (!a.trace) throw new CliError('--trace: required');
+  const tierArg = a.tier ?? 'both';
+  if (!['eco', 'premium', 'both'].includes(tierArg)) throw new CliError(`--tier: must be eco, premium or both`);
+  const window = a.window ?? 'day';
+  if (window !== 'day' && window !== 'week') throw new CliError(`--window: must be day or week`);
+  const budget = num(a.budget, 'budget', 0.2);
+  if (budget < 0 || budget > 1) throw new CliError('--budget: must be within [0, 1]');
+  const meanRps = num(a['mean-rps'], 'mean-rps', 1);
+  if (!(meanRps > 0)) throw new CliError('--mean-rps: must be > 0');
+  const fill = gapFillOptions(a['gap-fill'], a['max-gap-hours']);
+  const dup = a['collapse-duplicates'] ? { duplicates: 'collapse-identical' as const } : {};
+  const trace = parseCarbonTrace(readFileSync(a.trace, 'utf8'), basename(a.trace), { ...fill, ...dup });
+  const demand = readDemand(a, fill, dup);
+  const variants = a.variants ? (JSON.parse(readFileSync(a.variants, 'utf8')) as VariantProfile[]) : defaultVariants();
+  const slice = sliceOf(a);
+  const inp = simInputs(trace, demand, meanRps, slice, stepMinutes(a, trace) * 60_000);
+  const r: Replay = { traceName: basename(a.trace), trace, demand, fill, variants, inp, outputs: {}, tables: [] };
+  const tiers = tierArg === 'both' ? (['premium', 'eco'] as const) : ([tierArg] as ('eco' | 'premium')[]);
+  runTiers(a, r, tiers, { budget, meanRps, window });
+  report(a, r);
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let a;
+  let a: Args;
   try {
-    a = parseArgs({
-      args: argv,
-      options: {
-        trace: { type: 'string' },
-        demand: { type: 'string' },
-        'demand-column': { type: 'string' },
-        'demand-utc-offset': { type: 'string' },
-        'synthetic-demand': { type: 'boolean' },
-        variants: { type: 'string' },
-        'mean-rps': { type: 'string' },
-        tier: { type: 'string' },
-        budget: { type: 'string' },
-        window: { type: 'string' },
-        pue: { type: 'string' },
-        embodied: { type: 'string' },
-        gpus: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        'step-minutes': { type: 'string' },
-        'gap-fill': { type: 'string' },
-        'max-gap-hours': { type: 'string' },
-        'collapse-duplicates': { type: 'boolean' },
-        'no-oracle': { type: 'boolean' },
-        json: { type: 'boolean' },
-        plot: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
+    a = parse(argv);
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -138,103 +255,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    if (!a.trace) throw new CliError('--trace: required');
-    const tierArg = a.tier ?? 'both';
-    if (!['eco', 'premium', 'both'].includes(tierArg)) throw new CliError(`--tier: must be eco, premium or both`);
-    const window = a.window ?? 'day';
-    if (window !== 'day' && window !== 'week') throw new CliError(`--window: must be day or week`);
-    const budget = num(a.budget, 'budget', 0.2);
-    if (budget < 0 || budget > 1) throw new CliError('--budget: must be within [0, 1]');
-    const meanRps = num(a['mean-rps'], 'mean-rps', 1);
-    if (!(meanRps > 0)) throw new CliError('--mean-rps: must be > 0');
-    const fill = gapFillOptions(a['gap-fill'], a['max-gap-hours']);
-    const dup = a['collapse-duplicates'] ? { duplicates: 'collapse-identical' as const } : {};
-    const trace = parseCarbonTrace(readFileSync(a.trace, 'utf8'), basename(a.trace), { ...fill, ...dup });
-    let demand: DemandTrace | 'synthetic' = 'synthetic';
-    if (!a['synthetic-demand']) {
-      const file = a.demand ?? DEFAULT_DEMAND;
-      const opts: ParseDemandOptions = {
-        gapFill: fill.gapFill,
-        maxGapMs: fill.maxGapMs,
-        ...dup,
-      };
-      if (a['demand-column']) opts.column = a['demand-column'];
-      if (a['demand-utc-offset'] !== undefined)
-        opts.utcOffsetHours = num(a['demand-utc-offset'], 'demand-utc-offset', 0);
-      demand = parseDemandTrace(readFileSync(file, 'utf8'), basename(file), opts);
-    }
-    const variants = a.variants
-      ? (JSON.parse(readFileSync(a.variants, 'utf8')) as VariantProfile[])
-      : defaultVariants();
-    const slice: { from?: number; to?: number } = {};
-    for (const k of ['from', 'to'] as const) {
-      const v = a[k];
-      if (v === undefined) continue;
-      const t = parseUtcTime(v);
-      if (!Number.isFinite(t)) throw new CliError(`--${k}: '${v}' is not a time`);
-      slice[k] = t;
-    }
-    const stepMin = num(a['step-minutes'], 'step-minutes', trace.stepMs / 60_000);
-    if (
-      !(stepMin > 0) ||
-      Math.abs(Math.round(trace.stepMs / 60_000 / stepMin) * stepMin - trace.stepMs / 60_000) > 1e-9
-    )
-      throw new CliError(`--step-minutes: must divide the trace's ${trace.stepMs / 60_000}-minute step`);
-    const inp = simInputs(trace, demand, meanRps, slice, stepMin * 60_000);
-    const prepared = prepare(inp);
-    const tiers = tierArg === 'both' ? (['premium', 'eco'] as const) : ([tierArg] as ('eco' | 'premium')[]);
-    const outputs: Record<string, unknown> = {};
-    const tables: string[] = [];
-    let plotted: { run: ReturnType<typeof compare>; tier: string } | undefined;
-    for (const tier of tiers) {
-      const spec = defaultService({
-        tier,
-        variants,
-        meanRps,
-        budgetFraction: budget,
-        budgetWindow: window,
-        pue: num(a.pue, 'pue', 1.2),
-        embodiedGPerGpuHour: num(a.embodied, 'embodied', 0),
-        clusterGpus: num(a.gpus, 'gpus', Infinity),
-      });
-      const c = compare(spec, prepared, { oracle: !a['no-oracle'], compareForecast: true });
-      const s = summarise(c);
-      outputs[tier] = comparisonJson(c, s);
-      tables.push(
-        formatComparison(
-          `${tier} service, ${basename(a.trace)} (${inp.timesMs.length} steps of ${inp.stepMs / 60_000} min)`,
-          c,
-          s,
-        ),
-      );
-      if (!plotted || tier === 'eco') plotted = { run: c, tier };
-    }
-    if (a.plot && plotted) {
-      writeFileSync(
-        a.plot,
-        plotSvg({
-          title: `carbonscale simulate: ${basename(a.trace)}, ${plotted.tier} service`,
-          inp,
-          ours: plotted.run.runs.carbonscale!,
-          baseline: plotted.run.runs['demand-only']!,
-          variantNames: variants.map((v) => v.name),
-        }),
-      );
-    }
-    if (a.json)
-      console.log(
-        JSON.stringify(
-          {
-            trace: basename(a.trace),
-            steps: inp.timesMs.length,
-            ...(fill.asked ? filled(trace, demand) : {}),
-            ...outputs,
-          },
-          null,
-          2,
-        ),
-      );
-    else console.log((fill.asked ? [fillNote(fill, trace, demand), ...tables] : tables).join('\n\n'));
+    simulate(a);
     return 0;
   } catch (e) {
     console.error((e as Error).message);

@@ -224,6 +224,11 @@ describe('decide(): bad input names the field', () => {
       (i) => (i.slo = { ...i.slo, degradationBudget: { fraction: 2, window: 'day' } }),
       'slo.degradationBudget.fraction',
     ],
+    [
+      'null budget (not the same as none)',
+      (i) => (i.slo = { ...i.slo, degradationBudget: null as never }),
+      'slo.degradationBudget',
+    ],
     ['unknown current variant', (i) => (i.state = { ...i.state, variant: 'nope' }), 'state.variant'],
     ['negative demand', (i) => (i.demand = { currentRps: -1 }), 'demand.currentRps'],
     ['NaN intensity', (i) => (i.carbon = { nowGPerKWh: NaN }), 'carbon.nowGPerKWh'],
