@@ -102,7 +102,7 @@ export const providerOutage: Scenario = {
           endpoint: `${em.url}/v3`,
           credentialsSecretRef: { name: 'soak-em-token', namespace: OPERATOR_NAMESPACE },
           pollIntervalSeconds: 10,
-          staleAfterSeconds: 60,
+          staleAfterSeconds: 7200,
           retries: 0,
           timeoutSeconds: 2,
           fallback: ['soak-em-fallback'],

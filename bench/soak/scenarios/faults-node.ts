@@ -70,12 +70,14 @@ export const gpuScarcity: Scenario = {
         async () => (await Promise.all(refs.map(get))).some((o) => cond(o, 'SLOAtRisk')?.status === 'True'),
         90_000,
       );
-      const sample = await get(refs[0]!);
+      const all = await Promise.all(refs.map(get));
+      const sample = all.find((o) => cond(o, 'SLOAtRisk')?.status === 'True') ?? all[0]!;
+      const c = cond(sample, 'SLOAtRisk');
       r.check(
         S,
         'during scarcity: SLOAtRisk=True on a service that lost its GPUs',
         atRisk,
-        JSON.stringify(cond(sample, 'SLOAtRisk')?.reason ?? 'none'),
+        `${c?.status} ${c?.reason}`,
         'True',
         JSON.stringify(sample.status?.conditions),
       );

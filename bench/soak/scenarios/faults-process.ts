@@ -62,6 +62,15 @@ export const killDuringWork: Scenario = {
       await op.waitReady(ctx.opts.timeoutMs);
     }
     await settle(ctx, 5000);
+    const held = await readTrail(dir);
+    const heldFigure = `${held.usage.size} usage, ${held.decision.size} decision`;
+    r.check(
+      F1,
+      'the trail holds the records of the run (final files and journal)',
+      held.usage.size > 0,
+      heldFigure,
+      '> 0 usage',
+    );
     const v = auditVerify(dir);
     r.check(
       F1,
