@@ -78,6 +78,30 @@ function errText(err: unknown): string {
   return e && e.code ? `${e.code}: ${e.message}` : String(err);
 }
 
+type SinkMetrics = { buffered?: Gauge; dropped?: Counter; errors?: Counter; healthy?: Gauge; rows?: Counter };
+
+/**
+ * The sink's metrics in `reg`, made on the first open and found there on every later one: the leader opens a new
+ * sink each time it gains the lease, and a second registration of a name would throw (the counters go on counting
+ * across the reopen, as a process-wide counter should).
+ */
+function auditMetrics(reg: Registry): SinkMetrics {
+  const gauge = (name: string, help: string) =>
+    (reg.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help, registers: [reg] });
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    (reg.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help, labelNames, registers: [reg] });
+  return {
+    buffered: gauge('carbonscale_audit_buffered_records', 'Audit records held in memory, not yet durable'),
+    dropped: counter(
+      'carbonscale_audit_dropped_records_total',
+      'Audit records dropped because the buffer bound was hit',
+    ),
+    errors: counter('carbonscale_audit_write_errors_total', 'Failed audit writes (journal, Parquet, manifest)'),
+    healthy: gauge('carbonscale_audit_healthy', '1 when audit records are being made durable'),
+    rows: counter('carbonscale_audit_rows_total', 'Audit rows made durable', ['kind']),
+  };
+}
+
 export class ParquetAuditSink implements AuditSink {
   private readonly dir: string;
   private readonly fs: AuditFs;
@@ -114,7 +138,7 @@ export class ParquetAuditSink implements AuditSink {
   private closed = false;
   private readonly clusterId: string;
   private readonly operatorVersion: string;
-  private readonly metrics: { buffered?: Gauge; dropped?: Counter; errors?: Counter; healthy?: Gauge; rows?: Counter };
+  private readonly metrics: SinkMetrics;
 
   private constructor(dir: string, options: ParquetAuditSinkOptions) {
     this.dir = dir;
@@ -141,37 +165,7 @@ export class ParquetAuditSink implements AuditSink {
     this.clusterId = options.clusterId ?? 'unknown';
     this.operatorVersion = options.operatorVersion ?? 'unknown';
     this.lastRotationBucket = Math.floor(this.now() / this.opts.rotateIntervalMs);
-    const reg = options.registry;
-    this.metrics = reg
-      ? {
-          buffered: new Gauge({
-            name: 'carbonscale_audit_buffered_records',
-            help: 'Audit records held in memory, not yet durable',
-            registers: [reg],
-          }),
-          dropped: new Counter({
-            name: 'carbonscale_audit_dropped_records_total',
-            help: 'Audit records dropped because the buffer bound was hit',
-            registers: [reg],
-          }),
-          errors: new Counter({
-            name: 'carbonscale_audit_write_errors_total',
-            help: 'Failed audit writes (journal, Parquet, manifest)',
-            registers: [reg],
-          }),
-          healthy: new Gauge({
-            name: 'carbonscale_audit_healthy',
-            help: '1 when audit records are being made durable',
-            registers: [reg],
-          }),
-          rows: new Counter({
-            name: 'carbonscale_audit_rows_total',
-            help: 'Audit rows made durable',
-            labelNames: ['kind'],
-            registers: [reg],
-          }),
-        }
-      : {};
+    this.metrics = options.registry ? auditMetrics(options.registry) : {};
     this.metrics.healthy?.set(1);
     const tickMs = options.tickMs ?? 10_000;
     if (tickMs > 0) {

@@ -1,6 +1,7 @@
 // The audit trail's writer, leader only (a standby replaying a shared journal while the leader appends could
 // duplicate records): opens the sink when leading, hands it to the reconciler, closes it last on stop so every
 // acknowledged row is in a final file before the process (or the embedded control plane) goes.
+import type { Registry } from 'prom-client';
 import type { Logger } from 'winston';
 import { ParquetAuditSink } from '../audit/parquet-sink.ts';
 import { MemoryAuditSink, type AuditSink } from '../audit/sink.ts';
@@ -18,6 +19,8 @@ export function auditRunnable(o: {
   clusterId: string;
   operatorVersion: string;
   dedupRowsOnOpen: number;
+  /** The operator's registry: the sink's carbonscale_audit_* metrics are served on /metrics from it. */
+  registry?: Registry;
   onOpen: (sink: AuditSink | undefined) => void;
 }): AuditRunnable {
   let sink: AuditSink | undefined;
@@ -34,6 +37,7 @@ export function auditRunnable(o: {
               clusterId: o.clusterId,
               operatorVersion: o.operatorVersion,
               dedupRowsOnOpen: o.dedupRowsOnOpen,
+              ...(o.registry ? { registry: o.registry } : {}),
             })
           : new MemoryAuditSink();
       } catch (e) {
