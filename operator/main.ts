@@ -258,6 +258,7 @@ function buildManager(c: Core, ctl: ReturnType<typeof buildControllers>): Manage
       clusterId: o.clusterId,
       operatorVersion: OPERATOR_VERSION,
       dedupRowsOnOpen: 100_000,
+      registry: c.registry,
       onOpen: (sink) => c.reconciler.setAudit(sink && o.auditTap ? tapAudit(sink, o.auditTap) : sink),
     }),
     signalPoller({
