@@ -23,8 +23,8 @@ export interface DecisionInput {
   before: DecisionState;
   after: DecisionState;
   reason: string;
-  /** Everything that drove the decision (carbon reading, forecast, demand, SLO state...). JSON-serialisable. */
-  inputs: Record<string, unknown>;
+  /** Everything that drove the decision (carbon reading, forecast, demand, SLO state...). JSON-serialisable; absent: `{}`. */
+  inputs?: Record<string, unknown>;
   /** Carbon intensity at decision time, gCO2eq/kWh, when one was used. */
   ciGPerKWh?: number;
 }

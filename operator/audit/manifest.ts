@@ -33,9 +33,11 @@ export async function readManifest(fs: AuditFs, dir: string, day: string): Promi
 async function readRawManifest(fs: AuditFs, dir: string, day: string): Promise<DayManifest | null> {
   const file = manifestPath(dir, day);
   if (!(await fs.exists(file))) return null;
-  const parsed = JSON.parse((await fs.readFile(file)).toString('utf8')) as DayManifest;
-  if (!parsed || !Array.isArray(parsed.files)) throw new Error(`manifest ${file}: no files array`);
-  return parsed;
+  // What is on disk is checked before it is typed as a manifest: a truncated or hand-edited file is an error here.
+  const parsed: unknown = JSON.parse((await fs.readFile(file)).toString('utf8'));
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as { files?: unknown }).files))
+    throw new Error(`manifest ${file}: no files array`);
+  return parsed as DayManifest;
 }
 
 async function writeManifest(fs: AuditFs, dir: string, m: DayManifest): Promise<void> {

@@ -10,6 +10,7 @@ import {
   requireString,
   stableId,
 } from './validate.ts';
+import type { Unchecked } from '../decision/unchecked.ts';
 
 /** 2.1.0: measured energy with its meter and fallback reason, token counts, SCI per token (docs/audit.md). */
 export const SCHEMA_VERSION = '2.1.0';
@@ -252,44 +253,48 @@ function oneOf<T extends string>(v: T | undefined, allowed: readonly T[], fallba
 const METHODS: readonly ValueMethod[] = ['measured', 'modelled'];
 
 function isMissing(c: CarbonReading | MissingCarbonReading): c is MissingCarbonReading {
-  return (c as MissingCarbonReading).missing === true;
+  // As checkCarbon reads it: only `missing: true` marks a missing reading; any other value is a reading.
+  return (c as { missing?: unknown }).missing === true;
 }
 
-function checkCarbon(c: CarbonReading | MissingCarbonReading | undefined): void {
+function checkCarbon(c: Unchecked<CarbonReading | MissingCarbonReading> | null | undefined): void {
   if (!c) throw new AuditInputError('carbon', 'is required (a reading, or { missing: true, ... })');
   requireString(c.region, 'carbon.region');
   requireString(c.provider, 'carbon.provider');
-  if (isMissing(c)) {
+  if ('missing' in c && c.missing === true) {
     if (c.fallbackLevel !== undefined) nonNegativeInt(c.fallbackLevel, 'carbon.fallbackLevel');
     return;
   }
-  nonNegative(c.valueGPerKWh, 'carbon.valueGPerKWh');
-  if (c.signal !== 'average' && c.signal !== 'marginal')
+  // Not flagged missing: `in` cannot narrow a union whose every field is optional, so say which member it is.
+  const r = c as Unchecked<CarbonReading>;
+  nonNegative(r.valueGPerKWh, 'carbon.valueGPerKWh');
+  if (r.signal !== 'average' && r.signal !== 'marginal')
     throw new AuditInputError('carbon.signal', 'must be average|marginal');
-  if (c.basis !== 'direct' && c.basis !== 'lifecycle')
+  if (r.basis !== 'direct' && r.basis !== 'lifecycle')
     throw new AuditInputError('carbon.basis', 'must be direct|lifecycle');
-  finite(c.dataTimeMs, 'carbon.dataTimeMs');
-  if (typeof c.estimated !== 'boolean') throw new AuditInputError('carbon.estimated', 'must be a boolean');
-  if (typeof c.forecast !== 'boolean') throw new AuditInputError('carbon.forecast', 'must be a boolean');
-  nonNegativeInt(c.fallbackLevel, 'carbon.fallbackLevel');
+  finite(r.dataTimeMs, 'carbon.dataTimeMs');
+  if (typeof r.estimated !== 'boolean') throw new AuditInputError('carbon.estimated', 'must be a boolean');
+  if (typeof r.forecast !== 'boolean') throw new AuditInputError('carbon.forecast', 'must be a boolean');
+  nonNegativeInt(r.fallbackLevel, 'carbon.fallbackLevel');
 }
 
-function checkInput(input: UsageInput): void {
-  finite(input.intervalStartMs, 'intervalStartMs');
-  finite(input.intervalEndMs, 'intervalEndMs');
-  if (!(input.intervalEndMs > input.intervalStartMs)) {
+// The builders' callers type their input, but nothing has checked it (a row restored from JSON, a test's hand-built
+// input): the checks read it as Unchecked so that each one stays honest to the type checker.
+function checkInput(input: Unchecked<UsageInput>): void {
+  const startMs = finite(input.intervalStartMs, 'intervalStartMs');
+  const endMs = finite(input.intervalEndMs, 'intervalEndMs');
+  if (!(endMs > startMs)) {
     throw new AuditInputError('intervalEndMs', 'must be after intervalStartMs');
   }
   for (const f of ['clusterId', 'operatorVersion', 'namespace', 'name', 'uid'] as const) requireString(input[f], f);
   if (input.tier !== 'premium' && input.tier !== 'eco') throw new AuditInputError('tier', "must be 'premium' or 'eco'");
   requireString(input.variant?.name, 'variant.name');
-  finite(input.variant.quality, 'variant.quality');
+  finite(input.variant?.quality, 'variant.quality');
   nonNegativeInt(input.replicas?.desired, 'replicas.desired');
-  nonNegativeInt(input.replicas.ready, 'replicas.ready');
-  nonNegative(input.replicas.average, 'replicas.average');
+  nonNegativeInt(input.replicas?.ready, 'replicas.ready');
+  nonNegative(input.replicas?.average, 'replicas.average');
   nonNegativeInt(input.gpusPerReplica, 'gpusPerReplica');
-  finite(input.pue, 'pue');
-  if (input.pue < 1) throw new AuditInputError('pue', 'must be >= 1');
+  if (finite(input.pue, 'pue') < 1) throw new AuditInputError('pue', 'must be >= 1');
   checkCarbon(input.carbon);
   if (input.embodied) {
     nonNegative(input.embodied.gPerGpuHour, 'embodied.gPerGpuHour');
@@ -303,12 +308,12 @@ function checkInput(input: UsageInput): void {
   optionalFinite(input.latencyP50Ms, 'latencyP50Ms');
   optionalFinite(input.latencyP95Ms, 'latencyP95Ms');
   nonNegative(input.baseline?.replicas, 'baseline.replicas');
-  nonNegativeInt(input.baseline.gpusPerReplica, 'baseline.gpusPerReplica');
+  nonNegativeInt(input.baseline?.gpusPerReplica, 'baseline.gpusPerReplica');
   finite(input.degradationBudgetUsed, 'degradationBudgetUsed');
 }
 
 /** A fallback reason belongs to an estimated row of a service with a meter, and only there. */
-function checkMeter(input: UsageInput): void {
+function checkMeter(input: Unchecked<UsageInput>): void {
   if (input.energyMeter !== undefined) requireString(input.energyMeter, 'energyMeter');
   const reason = input.energyFallbackReason;
   if (reason === undefined) {
@@ -316,10 +321,10 @@ function checkMeter(input: UsageInput): void {
       throw new AuditInputError('energyFallbackReason', 'is required when energyMeter is set and energy is estimated');
     return;
   }
-  requireString(reason, 'energyFallbackReason');
+  const words = requireString(reason, 'energyFallbackReason');
   if (input.measuredEnergy) throw new AuditInputError('energyFallbackReason', 'must be absent when energy is measured');
   if (input.energyMeter === undefined) throw new AuditInputError('energyFallbackReason', 'needs energyMeter');
-  if (reason.length > MAX_FALLBACK_REASON)
+  if (words.length > MAX_FALLBACK_REASON)
     throw new AuditInputError('energyFallbackReason', `must be at most ${MAX_FALLBACK_REASON} characters`);
 }
 

@@ -134,7 +134,9 @@ function measuredEnergyMismatches(
 }
 
 interface Journal {
-  checkpoint: Record<StreamKind, { seq: number; hash: string }> | null;
+  // Read from disk and not validated per stream: a journal may lack a stream's checkpoint (one written before that
+  // stream existed, or damaged), so each stream's is looked up as possibly absent.
+  checkpoint: Partial<Record<StreamKind, { seq: number; hash: string }>> | null;
   rows: JournalRow[];
 }
 

@@ -64,6 +64,14 @@ describe('audit usage accounting (computeUsageRecord)', () => {
       ['embodied.source', { embodied: { gPerGpuHour: 10, source: '' } }],
       ['carbon.region', { carbon: { missing: true, region: '', provider: 'electricitymaps' } }],
       ['carbon.forecast', { carbon: { ...usageInput(0, 0).carbon, forecast: 'yes' } }],
+      ['carbon.signal', { carbon: { ...usageInput(0, 0).carbon, signal: 'mean' } }],
+      ['carbon.basis', { carbon: { ...usageInput(0, 0).carbon, basis: 'scope3' } }],
+      // Whole objects absent or null (an input restored from JSON): a named field, never a TypeError.
+      ['carbon', { carbon: undefined }],
+      ['variant.name', { variant: undefined }],
+      ['replicas.desired', { replicas: null }],
+      ['baseline.replicas', { baseline: undefined }],
+      ['energyFallbackReason', { energyMeter: 'kepler', energyFallbackReason: null }],
     ];
     for (const [field, override] of cases) {
       const input = { ...usageInput(0, 0), ...override };
