@@ -18,6 +18,12 @@ need() { for b in "$@"; do [ -e "$BIN/$b" ] || return 0; done; return 1; }
 command -v go >/dev/null || { log "go is required (Go 1.26 or newer) to build the control plane"; exit 1; }
 mkdir -p "$BIN"
 work="$CACHE/k8s-build"; mkdir -p "$work"
+# One build at a time per cache: a second run (two test runs started together) waits here, then finds the
+# binaries built, instead of compiling the same modules beside the first.
+if command -v flock >/dev/null; then
+  exec 9>"$CACHE/k8s-build.lock"
+  flock -n 9 || { log "another build of the Kubernetes binaries is running; waiting for it"; flock 9; }
+fi
 
 # Print a heartbeat while a long build runs, so nothing waits silently.
 with_heartbeat() {
