@@ -3,6 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { usageErrorLine } from './cli-errors.ts';
 import { loadServerConfigFile } from './config.ts';
 import { chooseExecutionProvider, systemProbe } from './execution-provider.ts';
 import { findNvidiaSmi, nvidiaSmiPowerMeter } from './power-meter.ts';
@@ -50,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     }));
   } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
+    console.error(`${usageErrorLine('profile', err)}\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {

@@ -1,5 +1,6 @@
 // `carbonscale serve --config FILE [--port N] [--host H]`: runs the model server until SIGTERM/SIGINT, then drains.
 import { parseArgs } from 'node:util';
+import { usageErrorLine } from './cli-errors.ts';
 import { loadServerConfigFile } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startModelServer } from './model-server.ts';
@@ -21,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     }));
   } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
+    console.error(`${usageErrorLine('serve', err)}\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -29,26 +30,26 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.config) {
-    console.error(`--config is required\n${USAGE}`);
+    console.error(`carbonscale serve: --config is required\n\n${USAGE}`);
     return 2;
   }
-  const logger = createLogger();
+  // Bad flags and a bad config file are said in one plain line before anything starts (no JSON log yet: nothing
+  // is running that a log collector would follow).
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    console.error(`carbonscale serve: --port: expected an integer in [0, 65535], got ${values.port}`);
+    return 2;
+  }
   let config;
   try {
     config = await loadServerConfigFile(values.config);
   } catch (err) {
-    logger.error((err as Error).message);
+    console.error(`carbonscale serve: ${(err as Error).message}`);
     return 2;
   }
-  if (values.port !== undefined) {
-    const p = Number(values.port);
-    if (!Number.isInteger(p) || p < 0 || p > 65535) {
-      logger.error(`--port: expected an integer in [0, 65535], got ${values.port}`);
-      return 2;
-    }
-    config.port = p;
-  }
+  if (port !== undefined) config.port = port;
   if (values.host !== undefined) config.host = values.host;
+  const logger = createLogger();
   const server = await startModelServer(config, { logger });
   // One line on stdout a supervisor (or a test) can wait for.
   console.log(JSON.stringify({ listening: server.url, port: server.port }));

@@ -5,6 +5,7 @@
 // reports anyway with a warning in every output (docs/audit.md, "Report").
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { isParseArgsError, usageErrorLine } from '../cli-errors.ts';
 import { renderReportHtml } from './report-html.ts';
 import { ReportSeriesCollector } from './report-series.ts';
 import { buildReport, reportCsv, reportTable, verificationNotes, verificationOf } from './report.ts';
@@ -36,19 +37,26 @@ class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  // --help anywhere (audit --help, audit verify --help): the usage on stdout.
+  if (sub === '--help' || sub === '-h' || rest.includes('--help') || rest.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   try {
     if (sub === 'verify') return await verify(rest);
     if (sub === 'report') return await report(rest);
     if (sub === 'attest') return await attestCommand(rest);
-    console.error(USAGE);
-    return sub === undefined || sub === '--help' || sub === '-h' ? 0 : 2;
+    const why =
+      sub === undefined
+        ? 'a subcommand is needed'
+        : sub.startsWith('-')
+          ? `unknown flag ${sub}`
+          : `unknown subcommand ${JSON.stringify(sub)}`;
+    console.error(`carbonscale audit: ${why}\n\n${USAGE}`);
+    return 2;
   } catch (err) {
-    if (
-      err instanceof UsageError ||
-      isAttestInputError(err) ||
-      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    ) {
-      console.error(`${(err as Error).message}\n${USAGE}`);
+    if (err instanceof UsageError || isAttestInputError(err) || isParseArgsError(err)) {
+      console.error(`${usageErrorLine(`audit ${sub}`, err)}\n\n${USAGE}`);
       return 2;
     }
     throw err;
@@ -119,11 +127,12 @@ async function report(args: string[]): Promise<number> {
   const dir = positionals[0];
   if (!dir || positionals.length > 1) throw new UsageError('audit report needs exactly one DIR');
   const allow = values['allow-unverified'] === true;
-  const verified = await verifyForReport(dir, allow);
-  if (typeof verified === 'number') return verified;
+  // Flag values are checked before the trail is read: a typo costs nothing.
   const opts: Parameters<typeof buildReport>[1] = {};
   const from = parseTime(values.from, '--from');
   const to = parseTime(values.to, '--to');
+  const verified = await verifyForReport(dir, allow);
+  if (typeof verified === 'number') return verified;
   if (from !== undefined) opts.fromMs = from;
   if (to !== undefined) opts.toMs = to;
   if (values.namespace !== undefined) opts.namespace = values.namespace;

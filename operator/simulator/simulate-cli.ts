@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { usageErrorLine } from '../cli-errors.ts';
 import { parseCarbonTrace, parseUtcTime, type CarbonTrace } from '../carbon/trace-file.ts';
 import { parseDemandTrace, type DemandTrace, type ParseDemandOptions } from './demand-trace.ts';
 import { GAP_FILLS, type GapFill } from '../traces/time-series.ts';
@@ -247,7 +248,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     a = parse(argv);
   } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
+    console.error(`${usageErrorLine('simulate', e)}\n\n${USAGE}`);
     return 2;
   }
   if (a.help) {
