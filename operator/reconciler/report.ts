@@ -59,7 +59,7 @@ function statusOf(ctx: ReconcilerContext, pass: ObservedPass, g: GatheredPass, d
   const status = buildStatus({
     ...(isvc.metadata.generation !== undefined ? { generation: isvc.metadata.generation } : {}),
     ...(served ? { servedVariant: served } : {}),
-    decision: dec,
+    decision: { ...dec, reason: standingReason(isvc, d) },
     decisionTimeIso: memory.decisionTimeIso ?? pass.nowIso,
     applied: active && !pass.paused,
     readyReplicas: w.ready,
@@ -97,6 +97,19 @@ function statusOf(ctx: ReconcilerContext, pass: ObservedPass, g: GatheredPass, d
     }),
   });
   return { status, rolling };
+}
+
+/**
+ * The reason status shows: that of the decision which set the standing variant and replicas (status.lastDecision
+ * is that decision: its time is when it was taken). A replan that keeps both — every interval — words its moving
+ * figures (ranks, hours left, budget used) anew; printing them in status would rewrite every steady service each
+ * interval (ADR 0002). They stay in the engine's plan, the metrics and every usage row of the audit trail.
+ */
+function standingReason(isvc: ObservedPass['isvc'], d: DecidedPass): string {
+  const dec = d.step.decision;
+  const stored = isvc.status?.lastDecision;
+  const same = stored !== undefined && stored.variant === dec.variant && stored.replicas === dec.replicas;
+  return !d.changed && same && stored.reason ? stored.reason : dec.reason;
 }
 
 async function writeStatus(ctx: ReconcilerContext, pass: ObservedPass, status: InferenceServiceStatus): Promise<void> {

@@ -36,9 +36,11 @@ export function buildStatus(f: StatusFacts): InferenceServiceStatus {
       reason: f.decision.reason,
       applied: f.applied,
     },
+    // Floats are stored rounded (kubectl prints them as they are; the audit trail keeps full precision).
     emissions: {
-      ...(f.emissions.rateGPerHour !== undefined ? { rateGPerHour: f.emissions.rateGPerHour } : {}),
-      todayG: f.emissions.todayG,
+      ...(f.emissions.rateGPerHour !== undefined ? { rateGPerHour: sig(f.emissions.rateGPerHour, 3) } : {}),
+      // To the centigram: read back after a restart, so an error this small is all a restart can add.
+      todayG: Math.round(f.emissions.todayG * 100) / 100,
       day: f.emissions.day,
       until: new Date(f.emissions.untilMs).toISOString(),
       estimated: true,
@@ -47,7 +49,7 @@ export function buildStatus(f: StatusFacts): InferenceServiceStatus {
   };
   if (s.valueGPerKWh !== undefined)
     st.carbon = {
-      valueGPerKWh: s.valueGPerKWh,
+      valueGPerKWh: Math.round(s.valueGPerKWh * 10) / 10,
       unit: 'gCO2eq/kWh',
       region: f.region,
       provider: s.provider ?? 'unknown',
@@ -57,12 +59,15 @@ export function buildStatus(f: StatusFacts): InferenceServiceStatus {
     };
   if (f.demand)
     st.demand = {
-      requestsPerSecond: f.demand.requestsPerSecond,
+      requestsPerSecond: sig(f.demand.requestsPerSecond, 3),
       source: f.demand.source,
       sampledAt: new Date(f.demand.sampledAtMs).toISOString(),
     };
   if (f.budget)
-    st.budget = { windowStart: new Date(f.budget.windowStartMs).toISOString(), usedFraction: f.budget.usedFraction };
+    st.budget = {
+      windowStart: new Date(f.budget.windowStartMs).toISOString(),
+      usedFraction: Math.round(f.budget.usedFraction * 1000) / 1000,
+    };
   if (f.clockSpeedup !== undefined) st.clock = { mode: 'replay', speedup: f.clockSpeedup };
   return st;
 }

@@ -136,6 +136,31 @@ describe('Reconciler with fake ports', () => {
     expect(fc.writes).to.deep.equal([]);
   });
 
+  it('steady eco: replans that keep the decision but word it anew (ranks, hours left) write no status and no books', async () => {
+    const fc = new FakeCluster();
+    fc.add(service('svc'));
+    fc.signal.set(100, fc.now);
+    // A forecast with a daily shape: each interval's plan ranks now among fewer hours left, so its words move.
+    fc.signal.forecast = Array.from({ length: 48 }, (_, h) => ({
+      timeMs: fc.now + (h + 1) * HOUR,
+      valueGPerKWh: 200 + 100 * Math.sin((h / 24) * 2 * Math.PI),
+    }));
+    const r = fc.reconciler();
+    await run(fc, r, 30 * MIN);
+    const reasonBefore = r.memoryOf(KEY)!.state.books.plan!.reason;
+    const statusReason = fc.isvcs.get(KEY)!.status!.lastDecision!.reason;
+    fc.writes = [];
+    await run(fc, r, 2 * HOUR, 2);
+    const plan = r.memoryOf(KEY)!.state.books.plan!;
+    expect(plan.variant, 'the decision stayed').to.equal('full');
+    expect(plan.reason, 'the plan words its figures anew').to.not.equal(reasonBefore);
+    expect(fc.writes).to.deep.equal([]);
+    expect(
+      fc.isvcs.get(KEY)!.status!.lastDecision!.reason,
+      'status keeps the reason of the standing decision',
+    ).to.equal(statusReason);
+  });
+
   it('no decision before the first carbon signal: nothing is written, the pass comes back soon', async () => {
     const fc = new FakeCluster();
     fc.signal.pending = true;

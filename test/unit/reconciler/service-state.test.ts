@@ -73,9 +73,9 @@ describe('service state: saved only when a restart could not reconstruct it', ()
     const swapped = state(at);
     swapped.books.plan = plan('small', T + 600_000);
     expect(mustSave(saved, swapped, 'full', 'day', at), 'plan').to.equal(true);
-    const reason = state(at);
-    reason.books.plan = plan('full', T + 600_000, 'another reason');
-    expect(mustSave(saved, reason, 'full', 'day', at), 'reason').to.equal(true);
+    const flagged = state(at);
+    flagged.books.plan = { ...plan('full', T + 600_000), flags: { ...plan('full', T).flags, fallbackForecast: true } };
+    expect(mustSave(saved, flagged, 'full', 'day', at), 'flags').to.equal(true);
     const dwell = state(at);
     dwell.books.lastChangeMs = T;
     expect(mustSave(saved, dwell, 'full', 'day', at), 'dwell').to.equal(true);
@@ -84,6 +84,20 @@ describe('service state: saved only when a restart could not reconstruct it', ()
     counts.books.budget.servedTotal += 50;
     expect(mustSave(saved, counts, 'full', 'day', at), 'budget counts the held rate does not explain').to.equal(true);
     expect(mustSave(undefined, state(at), 'full', 'day', at), 'nothing saved yet').to.equal(true);
+  });
+
+  it('a replan that keeps the decision and only words its figures anew (reason, budget used, estimates): nothing to save', () => {
+    const at = T + 600_000;
+    const reworded = state(at);
+    reworded.demand.points = [0, 1, 2].map((i) => ({ timeMs: T - 300_000 + i * 300_000, rps: 100 }));
+    expect(mustSave(saved, reworded, 'full', 'day', at), 'the same plan').to.equal(false);
+    reworded.books.plan = {
+      ...plan('full', T + 600_000, 'ranks 77th of the 80 slots left'),
+      budgetUsed: 0.01,
+      expectedEmissionsGPerHour: 11,
+      expectedPowerWatts: 101,
+    };
+    expect(mustSave(saved, reworded, 'full', 'day', at)).to.equal(false);
   });
 
   it('round trip through the store is exact; a damaged record is an error naming the field, never used', () => {
