@@ -5,7 +5,7 @@
 // (validateCarbonSourceSpec), because some rules are beyond a schema (a URL without credentials, staleness ≥ poll).
 import type { Field, Fields, ProviderRegistry } from '../carbon/index.ts';
 import { describeField as describe, providerRegistry, specFields } from '../carbon/index.ts';
-import { conditionsSchema, crdDocument, int, num, obj, str, type Schema } from './schema-builders.ts';
+import { bool, conditionsSchema, crdDocument, int, num, obj, str, type Schema } from './schema-builders.ts';
 
 /** One field declaration → its OpenAPI v3 schema. */
 export function fieldSchema(f: Field): Schema {
@@ -93,15 +93,39 @@ export function carbonSourceCrd(): Schema {
     scope: 'Cluster',
     description:
       'A cluster-wide carbon-intensity source that InferenceServices reference by name (spec.carbon.sourceRef).',
+    // The current value and its age (status.readings: the first region; `kubectl describe` lists every region).
     printerColumns: [
       { name: 'Provider', type: 'string', jsonPath: '.spec.provider' },
       { name: 'Valid', type: 'string', jsonPath: ".status.conditions[?(@.type=='Valid')].status" },
+      { name: 'Region', type: 'string', jsonPath: '.status.readings[0].region' },
+      { name: 'gCO2/kWh', type: 'number', jsonPath: '.status.readings[0].valueGPerKWh' },
+      { name: 'Updated', type: 'date', jsonPath: '.status.readings[0].updatedAt' },
+      { name: 'Data Time', type: 'string', jsonPath: '.status.readings[0].dataTime', priority: 1 },
+      { name: 'Fallback', type: 'string', jsonPath: '.status.readings[0].fallbackLevel', priority: 1 },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
     spec: carbonSourceSpecSchema,
     status: obj('Observed state, written by the operator.', {
       observedGeneration: { type: 'integer', format: 'int64', description: 'Generation last validated.' },
       conditions: conditionsSchema('Valid (the spec passed validation; the message lists every bad field)'),
+      readings: {
+        type: 'array',
+        description:
+          'What the source delivers now, one entry per region the operator polls it for; rewritten when a value changes.',
+        items: obj('The current reading of one region.', {
+          region: str('Grid region or zone.'),
+          valueGPerKWh: num('Carbon intensity, gCO2eq/kWh (rounded to 0.1).'),
+          unit: str('Always gCO2eq/kWh.'),
+          dataTime: str('Start of the interval the value describes (trace time on a replay clock).', {
+            format: 'date-time',
+          }),
+          fallbackLevel: str('primary, fallback:<source>, last-known (the provider did not answer).'),
+          estimated: bool('The provider flags the value as estimated (not measured).'),
+          updatedAt: str('When the operator first saw this value (wall clock, so kubectl shows its age).', {
+            format: 'date-time',
+          }),
+        }),
+      },
     }),
   });
 }
@@ -113,7 +137,8 @@ export function carbonSourceCrd(): Schema {
 export function valuesSchemaWithProviders(valuesSchema: Record<string, unknown>, registry = providerRegistry) {
   const copy = structuredClone(valuesSchema) as Record<string, Record<string, unknown>>;
   const at = (o: unknown, ...path: string[]) =>
-    path.reduce<unknown>((x, k) => (x as Record<string, unknown> | undefined)?.[k], o) as Record<string, unknown>;
+    path.reduce<unknown>((x, k) => (x as Record<string, unknown> | undefined)?.[k], o) as
+      Record<string, unknown> | undefined;
   const provider = at(
     copy,
     'properties',

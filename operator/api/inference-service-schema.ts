@@ -1,5 +1,6 @@
 // The source of truth for the InferenceService API: the OpenAPI v3 schema (with defaults and CEL rules) and
 // the CRD around it. `scripts/gen-crds.ts` writes crds/ and the chart's crds/ from here; tests fail on drift.
+import { ENERGY_SOURCE_NAMES } from '../energy/registry.ts';
 import { KIND, PLURAL } from './types.ts';
 import { bool, conditionsSchema, crdDocument, int, num, obj, str, type Schema } from './schema-builders.ts';
 import {
@@ -240,6 +241,20 @@ export const inferenceServiceSpecSchema: Schema = obj(
         ],
       },
     ),
+    energy: obj(
+      "Where the replicas' energy comes from. Absent: the operator's --energy-source (default profile).",
+      {
+        source: str(
+          "kepler: Kepler's pod counters; dcgm: NVIDIA dcgm-exporter's GPU energy counters; model-server: the carbonscale model server's NVML counter (all through Prometheus); profile: estimated from the variant power profile. A metered interval the meter does not cover is estimated and says why (docs/audit.md, \"Measured energy\").",
+          { enum: [...ENERGY_SOURCE_NAMES] },
+        ),
+        prometheusUrl: str("Prometheus that scrapes the meter (default: the operator's --energy-prometheus-url).", {
+          pattern: '^https?://',
+          maxLength: 2048,
+        }),
+      },
+      ['source'],
+    ),
     policy: obj(
       'How the operator acts.',
       {
@@ -374,6 +389,29 @@ export function inferenceServiceCrd(): Schema {
       { name: 'gCO2/kWh', type: 'number', jsonPath: '.status.carbon.valueGPerKWh' },
       { name: 'Data Time', type: 'string', jsonPath: '.status.carbon.dataTime' },
       { name: 'Mode', type: 'string', jsonPath: '.spec.policy.mode' },
+      // -o wide: what the decision spends and emits, and why.
+      {
+        name: 'Demand',
+        type: 'number',
+        jsonPath: '.status.demand.requestsPerSecond',
+        priority: 1,
+        description: 'Requests per second',
+      },
+      {
+        name: 'Budget Used',
+        type: 'number',
+        jsonPath: '.status.budget.usedFraction',
+        priority: 1,
+        description: 'Share of the eco degradation budget used in its window (0..1)',
+      },
+      {
+        name: 'gCO2e/h',
+        type: 'number',
+        jsonPath: '.status.emissions.rateGPerHour',
+        priority: 1,
+        description: 'Expected emissions rate of the standing plan (estimated)',
+      },
+      { name: 'Reason', type: 'string', jsonPath: '.status.lastDecision.reason', priority: 1 },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
     spec: inferenceServiceSpecSchema,

@@ -78,6 +78,12 @@ export interface DemandSpec {
   prometheusUrl?: string;
 }
 
+export interface EnergySpec {
+  /** kepler | dcgm | model-server | profile (operator/energy/registry.ts). */
+  source: 'kepler' | 'dcgm' | 'model-server' | 'profile';
+  prometheusUrl?: string;
+}
+
 export interface PolicySpec {
   mode: Mode;
   paused: boolean;
@@ -96,6 +102,8 @@ export interface InferenceServiceSpec {
   slo: SloSpec;
   carbon: CarbonSpec;
   demand: DemandSpec;
+  /** Absent: the operator's --energy-source default. */
+  energy?: EnergySpec;
   policy: PolicySpec;
 }
 

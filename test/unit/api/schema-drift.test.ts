@@ -50,6 +50,7 @@ const spec: DeepRequired<InferenceServiceSpec> = {
   },
   carbon: { region: 'DE', sourceRef: 'default', pue: 1, embodiedGPerGpuHour: 0 },
   demand: { source: 'trace', staticRps: 1, trace: { file: 'f', peakRps: 1 }, prometheusUrl: 'http://p' },
+  energy: { source: 'kepler', prometheusUrl: 'http://p' },
   policy: {
     mode: 'active',
     paused: false,
