@@ -140,6 +140,8 @@ function allocate(datatype: OipDatatype, n: number, inputName: string): NumericA
       return new Uint32Array(n);
     case 'UINT64':
       return new BigUint64Array(n);
+    case 'FP16':
+    case 'BYTES':
     default:
       throw new HttpError(400, 'bad_datatype', `input '${inputName}': datatype ${datatype} is not supported here`);
   }

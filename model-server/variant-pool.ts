@@ -233,6 +233,15 @@ function zeros(type: ort.Tensor.Type, n: number, dims: number[]): ort.Tensor {
       return new ort.Tensor('uint8', new Uint8Array(n), dims);
     case 'bool':
       return new ort.Tensor('bool', new Uint8Array(n), dims);
+    case 'float16':
+    case 'int16':
+    case 'int4':
+    case 'int8':
+    case 'string':
+    case 'uint16':
+    case 'uint32':
+    case 'uint4':
+    case 'uint64':
     default:
       throw new Error(`cannot warm up a model with a ${type} input`);
   }
