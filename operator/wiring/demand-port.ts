@@ -48,6 +48,8 @@ export function demandSourceFor(d: InferenceService['spec']['demand']): DemandSo
     case 'prometheus':
       if (!d.prometheusUrl) throw new Error('spec.demand.prometheusUrl is required for source prometheus');
       return new PrometheusDemandSource({ url: d.prometheusUrl });
+    // The schema's default (the CRD's enum refuses any other value before it gets here).
+    case 'scrape':
     default:
       return new ScrapeDemandSource({ port: MODEL_SERVER_PORT });
   }

@@ -62,7 +62,7 @@ export async function startHealthServer(o: {
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
-        server.closeAllConnections?.();
+        server.closeAllConnections();
       }),
   };
 }
