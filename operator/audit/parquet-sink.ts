@@ -74,8 +74,9 @@ interface DroppedRecord {
 const DAY_MS = 86_400_000;
 
 function errText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return e && e.code ? `${e.code}: ${e.message}` : String(err);
+  // Anything can be thrown, null included: only an errno error has a code.
+  const e = err as NodeJS.ErrnoException | null | undefined;
+  return e?.code ? `${e.code}: ${e.message}` : String(err);
 }
 
 type SinkMetrics = { buffered?: Gauge; dropped?: Counter; errors?: Counter; healthy?: Gauge; rows?: Counter };
