@@ -59,17 +59,22 @@ export class ObjectTracker<T extends KubeObject = KubeObject> {
       this.record(o);
     }
     for (const k of [...this.objects.keys()]) if (!keys.has(k)) this.objects.delete(k);
-    return r.metadata?.resourceVersion ?? '';
+    return r.metadata.resourceVersion ?? '';
+  }
+
+  /** Read through a call: TypeScript narrows `signal.aborted` to false after the loop test and cannot see stop() flip it. */
+  private stopped(): boolean {
+    return this.abort.signal.aborted;
   }
 
   private async watchLoop(rv: string): Promise<void> {
-    while (!this.abort.signal.aborted) {
+    while (!this.stopped()) {
       try {
         await this.client.watch<T>(
           this.path,
           { ...this.query, resourceVersion: rv, allowWatchBookmarks: 'true' },
           (e: WatchEvent<T>) => {
-            const v = e.object?.metadata?.resourceVersion;
+            const v = e.object.metadata?.resourceVersion;
             if (v) rv = v;
             if (e.type === 'ADDED' || e.type === 'MODIFIED') this.record(e.object);
             else if (e.type === 'DELETED') this.objects.delete(ObjectTracker.key(e.object));
@@ -77,12 +82,12 @@ export class ObjectTracker<T extends KubeObject = KubeObject> {
           this.abort.signal,
         );
       } catch {
-        if (this.abort.signal.aborted) return;
+        if (this.stopped()) return;
         await sleep(1000);
         rv = await this.relist().catch(() => rv);
         continue;
       }
-      if (this.abort.signal.aborted) return;
+      if (this.stopped()) return;
       // The server closed the watch (its timeout): go on from the last version seen.
     }
   }

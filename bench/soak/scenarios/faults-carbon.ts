@@ -153,7 +153,7 @@ export const providerOutage: Scenario = {
       r.check(
         S,
         'during the outage: CarbonSignalAvailable (docs/carbon.md: a fallback value is a signal in use)',
-        c?.status === 'True' && c?.reason === 'SignalFallback',
+        c?.status === 'True' && c.reason === 'SignalFallback',
         `${c?.status} ${c?.reason}`,
         'True SignalFallback',
         JSON.stringify(c),
