@@ -279,7 +279,8 @@ describe('e2e: the operator on a full control plane with kwok GPU nodes', () => 
     ).to.have.length(1);
     expect(of('watch', 'VariantSwapped')).to.have.length(0);
     const audit = op!.reconciler.ctx.ports.audit as MemoryAuditSink;
-    const swaps = (name: string) => audit.rows.decision.filter((r) => r.namespace === ns && r.name === name && r.kind === 'swap');
+    const swaps = (name: string) =>
+      audit.rows.decision.filter((r) => r.namespace === ns && r.name === name && r.kind === 'swap');
     expect(swaps('eco').map((r) => `${r.before_variant}→${r.after_variant}`)).to.deep.equal(['full→small']);
     expect(swaps('watch').map((r) => `${r.before_variant}→${r.after_variant}`)).to.deep.equal(['full→small']);
     expect((await getIsvc(kc, ns, 'eco')).status.activeVariant).to.equal('small');
