@@ -139,6 +139,26 @@ describe('lint: typed rules (typescript-eslint with type information)', function
     });
   });
 
+  it('reports each typed rule and the function length as an error, so the lint gate fails on a new finding', async () => {
+    const long = `export function long(): number {\n${'  // a line\n'.repeat(100)}  return 1;\n}\n`;
+    const code =
+      `${asyncFn}export function run(k: 'a' | 'b', n: number): number {\n  fetchIt();\n` +
+      "  if (fetchIt()) n++;\n  const x = n ?? 0;\n  switch (k) {\n    case 'a':\n      return x;\n  }\n  return x;\n}\n" +
+      `export async function w(): Promise<number> {\n  return await 1;\n}\n${long}`;
+    const [res] = await eslint.lintText(code, { filePath: `${root}operator/${PROBE}` });
+    const rules = res!.messages.map((m) => m.ruleId?.replace('@typescript-eslint/', '') ?? 'parse');
+    expect(rules).to.include.members([
+      'no-floating-promises',
+      'no-misused-promises',
+      'await-thenable',
+      'switch-exhaustiveness-check',
+      'no-unnecessary-condition',
+      'max-lines-per-function',
+    ]);
+    for (const m of res!.messages) expect(m.severity, `${m.ruleId} is an error`).to.equal(2);
+    expect(res!.warningCount).to.equal(0);
+  });
+
   it('keeps the decision boundary: an import of node:fs from operator/decision/ fails, with the typed parser on', async () => {
     const code = "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n";
     const found = await problems(code, 'operator/decision');
