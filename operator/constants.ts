@@ -110,6 +110,8 @@ export const Component = {
   modelServerConfig: 'model-server-config',
   engineState: 'engine-state',
   carbonHistory: 'carbon-history',
+  /** The published public keyring of the attestations. */
+  attestationKeys: 'attestation-keys',
 } as const;
 
 export const Annotation = {

@@ -12,6 +12,7 @@ import { CarbonSignalService } from './carbon/signal-service.ts';
 import { loadTrace, EMBEDDED_TRACE_FILE } from './carbon/trace-provider.ts';
 import { operatorWallClock, replayClock, onEveryBoundary, wallClock, type OperatorClock } from './clock.ts';
 import { carbonHistoryStore } from './kube/carbon-history-store.ts';
+import { carbonSourceReadings } from './kube/carbon-source-readings.ts';
 import { childWriter } from './kube/child-writer.ts';
 import { EventRecorder } from './kube/events.ts';
 import { installCrds as installCrdsWith } from './kube/install-crds.ts';
@@ -30,7 +31,11 @@ import { tapAudit, type AuditTap } from './live-view/audit-tap.ts';
 import { auditRunnable } from './wiring/audit-runnable.ts';
 import { cachePort, makeCaches, type Caches } from './wiring/caches.ts';
 import { carbonSourceController, SourceRegistry } from './wiring/carbon-source-controller.ts';
-import { demandPort } from './wiring/demand-port.ts';
+import { API_VERSION, KIND } from './api/types.ts';
+import { attestorRunnable } from './wiring/attestor-runnable.ts';
+import { demandPort, podIpAddress } from './wiring/demand-port.ts';
+import type { AttestationFlags } from './wiring/meter-flags.ts';
+import { meterPort, type EnergyDefaults } from './wiring/meter-port.ts';
 import type { OperatorFlags } from './wiring/flags.ts';
 import { startHealthServer } from './wiring/health-server.ts';
 import {
@@ -77,6 +82,10 @@ export interface OperatorOptions {
   auditTap?: AuditTap;
   /** Where a pod's model server answers (default its pod IP and port 8080; the embedded demo: a local process). */
   podAddress?: (pod: KubeObject) => string | undefined;
+  /** Energy meters for services whose spec names none (default: profile, the estimate). */
+  energy?: EnergyDefaults;
+  /** Sign attestations of the audit directory (needs auditDir). */
+  attestation?: AttestationFlags;
 }
 
 export interface RunningOperator {
@@ -162,6 +171,11 @@ function buildCore(o: OperatorOptions): Core {
     demand: demandPort(clock, cache.podsOf, o.podAddress),
     states: serviceStateStore(client, cache.configMap),
     clock,
+    meters: meterPort({
+      clock,
+      energy: o.energy ?? { source: 'profile', maxGapMs: 90_000 },
+      address: o.podAddress ?? podIpAddress,
+    }),
   };
   const options = {
     clusterId: o.clusterId,
@@ -248,6 +262,9 @@ function buildManager(c: Core, ctl: ReturnType<typeof buildControllers>): Manage
     log: c.klog,
   });
   c.leader.is = () => manager.isLeader;
+  const readings = carbonSourceReadings(c.client, {
+    onError: (e) => c.log.warn('CarbonSource status: readings not written', { error: String(e) }),
+  });
   manager.add(...caches.all.map(cacheRunnable));
   // Leader-only, in start order; they stop in reverse (the audit sink closes last).
   manager.add(
@@ -261,6 +278,13 @@ function buildManager(c: Core, ctl: ReturnType<typeof buildControllers>): Manage
       registry: c.registry,
       onOpen: (sink) => c.reconciler.setAudit(sink && o.auditTap ? tapAudit(sink, o.auditTap) : sink),
     }),
+    // Stops after the poller (reverse order): what the last poll noted is written before the client closes.
+    runnable(
+      'carbonsource readings',
+      true,
+      () => undefined,
+      () => readings.flush(),
+    ),
     signalPoller({
       signals: c.signals,
       port: c.port,
@@ -269,6 +293,7 @@ function buildManager(c: Core, ctl: ReturnType<typeof buildControllers>): Manage
       keysFor: (s, r) => servicesOfPair(caches, s, r),
       wake: ctl.wake,
       onError: (e) => c.log.warn('carbon poll failed', { error: String(e) }),
+      onChanged: readings.note,
     }),
     runnable(
       'carbonsource controller',
@@ -283,6 +308,7 @@ function buildManager(c: Core, ctl: ReturnType<typeof buildControllers>): Manage
       () => ctl.isvc.stop(),
     ),
     accountingRunnable(new Accountant(c.reconciler.ctx), clock, o.accountingIntervalMs, c.log),
+    ...attestorOf(c),
   );
   return manager;
 }
@@ -317,6 +343,36 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const done = manager.done.then(async (code) => (await closeAll(), code));
   const { client, reconciler, signals, clock } = core;
   return { stop, healthPort: health.port, client, reconciler, signals, clock, done };
+}
+
+/** The attestor, leader only, stopped before the audit sink closes (wiring/attestor-runnable.ts). */
+function attestorOf(c: Core) {
+  const { o } = c;
+  if (!o.attestation) return [];
+  if (!o.auditDir) {
+    c.log.warn('--attestation-key-secret needs --audit-dir: nothing is attested');
+    return [];
+  }
+  const byUid = (uid: string) => c.caches.isvcs.list().find((x) => x.metadata?.uid === uid);
+  return [
+    attestorRunnable({
+      dir: o.auditDir,
+      clock: c.clock,
+      client: c.client,
+      namespace: o.namespace,
+      flags: o.attestation,
+      operatorVersion: OPERATOR_VERSION,
+      sloOf: (uid) => (byUid(uid)?.spec as { slo?: { latencyP95Ms?: number } } | undefined)?.slo?.latencyP95Ms,
+      serviceOf: (uid) => {
+        const x = byUid(uid);
+        return x?.metadata?.name && x.metadata.namespace
+          ? { namespace: x.metadata.namespace, name: x.metadata.name, apiVersion: API_VERSION, kind: KIND }
+          : undefined;
+      },
+      events: c.reconciler.ctx.ports.events,
+      log: c.log,
+    }),
+  ];
 }
 
 function both<T>(a: (x: T) => void, b?: (x: T) => void): (x: T) => void {

@@ -134,6 +134,12 @@ async function runWith(f: OperatorFlags, s: Setting): Promise<number> {
     ...(demo?.podAddress ? { podAddress: demo.podAddress } : {}),
     ...(f.modelServerImage ? { modelServerImage: f.modelServerImage } : {}),
     accountingIntervalMs: f.accountingIntervalMs,
+    energy: {
+      source: f.meters.energySource,
+      maxGapMs: f.meters.energyMaxGapMs,
+      ...(f.meters.energyPrometheusUrl ? { prometheusUrl: f.meters.energyPrometheusUrl } : {}),
+    },
+    ...(f.meters.attestation ? { attestation: f.meters.attestation } : {}),
     clock,
     reconcileConcurrency: f.reconcileConcurrency,
     reconcileQps: f.reconcileQps,

@@ -1,6 +1,7 @@
 // `carbonscale operator` flags: parsed and checked in one place; every error names the flag and the value.
 import { parseArgs } from 'node:util';
 import { LOG_FORMATS, type LogFormat } from '../live-view/operator-logger.ts';
+import { METER_FLAG_OPTIONS, METER_USAGE, meterFlags, type MeterFlags } from './meter-flags.ts';
 
 export interface OperatorFlags {
   kubeconfig?: string;
@@ -28,6 +29,8 @@ export interface OperatorFlags {
   reconcileBurst: number;
   kubeApiQps: number;
   kubeApiBurst: number;
+  /** Measured energy and attestations (meter-flags.ts). */
+  meters: MeterFlags;
   help: boolean;
 }
 
@@ -62,6 +65,7 @@ export const USAGE = `usage: carbonscale operator [--kubeconfig PATH | --embedde
   --kube-api-qps N               client-side apiserver request rate (default 50)
   --kube-api-burst N             client-side apiserver burst (default 100)
   --exit-after-seconds N         stop cleanly after N wall seconds (as --duration Ns)
+${METER_USAGE}
   --help                         print this help
 Without --kubeconfig, $KUBECONFIG or an in-cluster service account, an embedded local cluster is started.`;
 
@@ -154,6 +158,7 @@ function parseFlagsOrThrow(argv: string[], env: NodeJS.ProcessEnv): OperatorFlag
       'reconcile-burst': s,
       'kube-api-qps': s,
       'kube-api-burst': s,
+      ...METER_FLAG_OPTIONS,
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -180,6 +185,7 @@ function parseFlagsOrThrow(argv: string[], env: NodeJS.ProcessEnv): OperatorFlag
     reconcileBurst: positive('reconcile-burst', v['reconcile-burst'], 50),
     kubeApiQps: positive('kube-api-qps', v['kube-api-qps'], 50, 0.001),
     kubeApiBurst: positive('kube-api-burst', v['kube-api-burst'], 100),
+    meters: meterFlags(v, (m) => new FlagError(m)),
     help: v.help,
     ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
     ...(format !== undefined ? { logFormat: format } : {}),

@@ -16,6 +16,8 @@ export interface SignalPollerOptions {
   keysFor: (source: string, region: string) => string[];
   wake: (keys: string[]) => void;
   onError: (e: unknown) => void;
+  /** A pair's signal changed (the CarbonSource status shows its current readings). */
+  onChanged?: (source: string, region: string, view: ReturnType<TrackedSignalPort['get']>) => void;
 }
 
 export function signalPoller(o: SignalPollerOptions): Runnable {
@@ -34,6 +36,7 @@ export function signalPoller(o: SignalPollerOptions): Runnable {
         if (last.get(k) !== fp) {
           last.set(k, fp);
           changed.push(...o.keysFor(source, region));
+          o.onChanged?.(source, region, s);
         }
       }
       if (changed.length) o.wake(changed);

@@ -1,6 +1,8 @@
 // The CarbonSource controller against a real kube-apiserver: its own queue retries a credentials failure with
 // backoff, the status says why meanwhile, and the source recovers once the Secret appears; observedGeneration
-// follows the generation; a change of one source wakes only the services that read it.
+// follows the generation; a change of one source wakes only the services that read it; its status shows the
+// reading it delivers (kubectl's Region, gCO2/kWh, Updated columns), rewritten when the value changes and not by a
+// poll that only restamps the data time.
 import { expect } from 'chai';
 import { startElectricityMapsEmulator } from '../../emulators/electricity-maps.ts';
 import type { Emulator } from '../../emulators/emulator-server.ts';
@@ -29,6 +31,22 @@ const source = (name: string, endpoint: string, secret: string) => ({
     retries: 0,
   },
 });
+
+const staticSource = (name: string, v: number, pollIntervalSeconds = 3600) => ({
+  apiVersion: 'carbonscale.dev/v1alpha1',
+  kind: 'CarbonSource',
+  metadata: { name },
+  spec: { provider: 'static', static: { valueGPerKWh: v }, pollIntervalSeconds },
+});
+
+/** carbonscale_carbon_polls_total of one source, summed over its regions, from the operator's /metrics. */
+async function pollsOf(op: RunningOperator, source: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${op.healthPort}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('carbonscale_carbon_polls_total{') && l.includes(`source="${source}"`))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
 
 describe('CarbonSource controller against a real kube-apiserver', () => {
   const cluster = useControlPlane();
@@ -119,12 +137,6 @@ describe('CarbonSource controller against a real kube-apiserver', () => {
     const passes: string[] = [];
     op = await runOperator(kc, { now, onReconciled: (r) => passes.push(`${r.controller} ${r.key}`) });
     const ns = await createNamespace(cluster().core, 'wake');
-    const staticSource = (name: string, v: number) => ({
-      apiVersion: 'carbonscale.dev/v1alpha1',
-      kind: 'CarbonSource',
-      metadata: { name },
-      spec: { provider: 'static', static: { valueGPerKWh: v }, pollIntervalSeconds: 3600 },
-    });
     await applyObj(kc, staticSource('a', 100));
     await applyObj(kc, staticSource('b', 100));
     // Observe mode: no Deployment to roll out (no kubelet in this tier), so a pass comes only from a trigger or
@@ -152,5 +164,50 @@ describe('CarbonSource controller against a real kube-apiserver', () => {
     ).to.deep.equal([]);
     expect(passes, JSON.stringify(passes)).to.include('carbonsource a');
     expect(passes).to.not.include('carbonsource b');
+  });
+
+  it('the status shows the reading a poll delivered; polls that only restamp the data time write nothing', async function () {
+    this.timeout(120_000);
+    const { kc } = cluster();
+    const get = (name: string) => admin(kc).get<any>(objectPath(Resources.carbonSource, name));
+    // Source a went to 700 in the test above: its status followed.
+    const a = await waitFor('source a to show 700', async () => {
+      const r = (await get('a')).status?.readings;
+      return r?.[0]?.valueGPerKWh === 700 ? r : undefined;
+    });
+    expect(a).to.have.length(1);
+    expect(a[0]).to.include({ region: 'X', unit: 'gCO2eq/kWh', fallbackLevel: 'primary', estimated: true });
+    expect([a[0].dataTime, a[0].updatedAt].map((t: string) => Number.isNaN(Date.parse(t)))).to.deep.equal([
+      false,
+      false,
+    ]);
+    // The static provider stamps every poll with the poll's time: the data time moves, the value does not.
+    const ns = await createNamespace(cluster().core, 'readings');
+    await applyObj(kc, staticSource('c', 250, 10));
+    await applyObj(
+      kc,
+      isvc('on-c', ns, { carbon: { region: 'Y', sourceRef: 'c', pue: 1.2 }, policy: { mode: 'observe' } }),
+    );
+    const settled = await waitFor('source c to be valid and show its reading', async () => {
+      const o = await get('c');
+      const valid = o.status?.conditions?.find((x: any) => x.type === 'Valid')?.status === 'True';
+      return valid && o.status.observedGeneration === o.metadata.generation && o.status.readings?.[0] ? o : undefined;
+    });
+    expect(settled.status.readings).to.deep.equal([{ ...settled.status.readings[0], region: 'Y', valueGPerKWh: 250 }]);
+    const polls = await pollsOf(op!, 'c');
+    await waitFor('two more polls of source c', async () => (await pollsOf(op!, 'c')) >= polls + 2, {
+      timeoutMs: 60_000,
+    });
+    const after = await get('c');
+    expect(after.metadata.resourceVersion, 'status rewritten by a poll with the same value').to.equal(
+      settled.metadata.resourceVersion,
+    );
+    // A new value is written.
+    await applyObj(kc, staticSource('c', 320, 10));
+    const moved = await waitFor('source c to show 320', async () => {
+      const r = (await get('c')).status?.readings;
+      return r?.[0]?.valueGPerKWh === 320 ? r[0] : undefined;
+    });
+    expect(Date.parse(moved.updatedAt)).to.be.at.least(Date.parse(settled.status.readings[0].updatedAt));
   });
 });
