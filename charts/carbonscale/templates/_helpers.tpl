@@ -54,3 +54,8 @@ app.kubernetes.io/component: operator
 {{- printf "%s-audit" (include "carbonscale.fullname" .) }}
 {{- end }}
 {{- end }}
+
+{{/* The ConfigMap the operator publishes the attestation public keyring to. */}}
+{{- define "carbonscale.attestationKeysConfigMap" -}}
+{{- default (printf "%s-attestation-keys" (include "carbonscale.fullname" .)) .Values.attestation.publicKeysConfigMap }}
+{{- end }}

@@ -261,6 +261,18 @@ describe('e2e: install with Helm and plain manifests, least privilege, the image
       return cs.status?.conditions?.find((c) => c.type === 'Valid');
     });
     expect(valid.status, valid.message).to.equal('True');
+    // carbonsources/status patch through the ClusterRole: the default source shows the reading the services use.
+    const reading = await waitFor('CarbonSource default: status.readings for region DE', async () => {
+      const cs = (await custom.getClusterCustomObject({
+        group: 'carbonscale.dev',
+        version: 'v1alpha1',
+        plural: 'carbonsources',
+        name: 'default',
+      })) as { status?: { readings?: Array<{ region: string; valueGPerKWh: number; unit: string }> } };
+      return cs.status?.readings?.find((r) => r.region === 'DE');
+    });
+    expect(reading.unit).to.equal('gCO2eq/kWh');
+    expect(reading.valueGPerKWh).to.be.above(0);
 
     // The Lease in its own namespace, and Events (events.k8s.io) about the services.
     const lease = await kc

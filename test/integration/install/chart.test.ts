@@ -5,6 +5,8 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { parsePricingPlan } from '../../../operator/billing/pricing-plan.ts';
+import { parseFlags } from '../../../operator/wiring/flags.ts';
 import { CHART, ROOT, helmBin, run } from '../../unit/install/tools.ts';
 
 type Obj = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string } };
@@ -195,6 +197,76 @@ describe('install: Helm chart (helm lint / helm template)', function () {
     });
   });
 
+  it('energy and attestation values become operator flags the operator parses; the key Secret by name only', () => {
+    type Pod = { containers: k8s.V1Container[]; volumes: k8s.V1Volume[] };
+    const pod = (objs: Obj[]) =>
+      (find(objs, 'Deployment')[0] as unknown as { spec: { template: { spec: Pod } } }).spec.template.spec;
+    const plan = {
+      name: 'standard-2026',
+      currency: 'EUR',
+      basis: 'per_1k_inferences',
+      prices: { premium: 0.5, eco: 0.5 },
+      ecoDiscount: { rule: 'fixed', percent: 10 },
+    };
+    // Defaults: the profile estimate, no attestor; a plan alone is not mounted (only the attestor reads it).
+    const plain = template(['--set-json', `pricing.plan=${JSON.stringify(plan)}`]);
+    const plainArgs = pod(plain).containers[0]!.args!;
+    expect(parseFlags(plainArgs.slice(1), {}).meters).to.deep.equal({
+      energySource: 'profile',
+      energyMaxGapMs: 90_000,
+    });
+    expect(plainArgs.filter((a) => /^--(attestation|pricing)/.test(a))).to.deep.equal([]);
+    expect(pod(plain).volumes.map((v) => v.name)).to.not.include('pricing-plan');
+
+    const objs = template([
+      '--set',
+      'energy.source=dcgm',
+      '--set',
+      'energy.prometheusUrl=http://prometheus.monitoring:9090',
+      '--set',
+      'attestation.enabled=true',
+      '--set',
+      'attestation.keySecret.name=attest-key',
+      '--set-json',
+      `pricing.plan=${JSON.stringify(plan)}`,
+    ]);
+    const spec = pod(objs);
+    const args = spec.containers[0]!.args!;
+    expect(parseFlags(args.slice(1), {}).meters).to.deep.equal({
+      energySource: 'dcgm',
+      energyPrometheusUrl: 'http://prometheus.monitoring:9090',
+      energyMaxGapMs: 90_000,
+      attestation: {
+        keySecret: 'attest-key',
+        keySecretKey: 'ed25519.pem',
+        publicKeysConfigMap: 'cs-carbonscale-attestation-keys',
+        periods: ['day', 'month'],
+        pricingPlanFile: '/etc/carbonscale/pricing/plan.json',
+      },
+    });
+    // The key is never mounted or put in the environment: the operator GETs the Secret by name each pass.
+    expect(JSON.stringify(spec)).to.not.include('secretKeyRef":{"name":"attest-key');
+    expect(spec.volumes.filter((v) => v.secret)).to.deep.equal([]);
+    // The plan is mounted from the ConfigMap the chart renders, and that ConfigMap holds a valid plan.
+    const vol = spec.volumes.find((v) => v.name === 'pricing-plan');
+    const cm = find(objs, 'ConfigMap').find((c) => c.metadata.name === vol?.configMap?.name) as
+      (Obj & { data: Record<string, string> }) | undefined;
+    expect(cm, `ConfigMap ${vol?.configMap?.name} rendered`).to.not.equal(undefined);
+    expect(parsePricingPlan(cm!.data['plan.json']!, 'plan.json').name).to.equal('standard-2026');
+    expect(spec.containers[0]!.volumeMounts!.find((m) => m.name === 'pricing-plan')?.mountPath).to.equal(
+      '/etc/carbonscale/pricing',
+    );
+    // The Role names the keyring ConfigMap; Secrets stay get-only (by name, no list/watch).
+    const [role] = find(objs, 'Role') as Array<Obj & { rules: k8s.V1PolicyRule[] }>;
+    expect(role!.rules).to.deep.include({
+      apiGroups: [''],
+      resources: ['configmaps'],
+      resourceNames: ['cs-carbonscale-attestation-keys'],
+      verbs: ['get', 'patch'],
+    });
+    expect(role!.rules.filter((r) => r.resources?.includes('secrets')).flatMap((r) => r.verbs)).to.deep.equal(['get']);
+  });
+
   it("the chart's crds/ is identical to the repository's generated crds/", () => {
     const a = readdirSync(join(ROOT, 'crds')).sort();
     const b = readdirSync(join(CHART, 'crds')).sort();
@@ -211,5 +283,16 @@ describe('install: Helm chart (helm lint / helm template)', function () {
     expect(r.code, r.stderr).to.equal(0);
     const onDisk = readFileSync(join(ROOT, 'deploy', 'install.yaml'), 'utf8');
     expect(onDisk === r.stdout, 'deploy/install.yaml is stale: run scripts/render-manifests.sh').to.equal(true);
+  });
+
+  it('deploy/install-trial.yaml is the render with audit.storage=emptyDir: no claim, the trail in an emptyDir', () => {
+    const r = run('bash', ['scripts/render-manifests.sh', '--stdout-trial'], { env: { ...process.env, HELM: helm } });
+    expect(r.code, r.stderr).to.equal(0);
+    const onDisk = readFileSync(join(ROOT, 'deploy', 'install-trial.yaml'), 'utf8');
+    expect(onDisk === r.stdout, 'deploy/install-trial.yaml is stale: run scripts/render-manifests.sh').to.equal(true);
+    const objs = k8s.loadAllYaml(onDisk).filter((d): d is Obj => !!d && typeof d === 'object' && 'kind' in d);
+    expect(find(objs, 'PersistentVolumeClaim')).to.deep.equal([]);
+    const dep = find(objs, 'Deployment')[0] as unknown as { spec: { template: { spec: { volumes: k8s.V1Volume[] } } } };
+    expect(dep.spec.template.spec.volumes.find((v) => v.name === 'audit')?.emptyDir).to.not.equal(undefined);
   });
 });
