@@ -1,15 +1,18 @@
 // Measured carbon intensity per (source, region), kept by the signal service for the policy's fallback forecast
-// (the daily shape of the last 48 h: decision/fallback-forecast.ts). Ascending, one point per distinct data time,
+// (the daily profile of the last 7 days and today's offset: decision/fallback-forecast.ts). Ascending, one point per distinct data time,
 // only real provider values (never a fail-safe assumption), seeded from the provider's history() and persisted
 // through a port so a restart keeps it (docs/adr/0405-carbon-history-in-the-signal-service.md). Pure apart from the
 // port, which the controller implements (e.g. with a ConfigMap per pair, written by the leader).
+import { CARBON_HISTORY_MS } from '../decision/fallback-forecast.ts';
 import type { IntensityPoint } from '../decision/types.ts';
 import { MAX_INTENSITY_G_PER_KWH } from './trace-file.ts';
 import { CLOCK_SKEW_ALLOWANCE_MS } from './reading-checks.ts';
 
 export type { IntensityPoint } from '../decision/types.ts';
 
-export const HISTORY_DEPTH_MS = 48 * 3_600_000;
+/** The depth the policy uses (8 days): the operator keeps exactly what the simulator replays with, so the fallback
+ *  forecast is the same in both (at 5-minute data, 2,304 points, about 80 KB in the store's ConfigMap). */
+export const HISTORY_DEPTH_MS = CARBON_HISTORY_MS;
 
 /** Where the signal service keeps history across restarts. Implemented outside carbon/ (Kubernetes I/O is kube/'s). */
 export interface CarbonHistoryStore {

@@ -70,7 +70,7 @@ export interface CarbonSignalServiceDeps {
   onChange?: (change: SignalChange) => void;
   /** Keeps history across restarts (the controller's store); without it history lives in memory only. */
   historyStore?: CarbonHistoryStore;
-  /** Depth of history(); default 48 h. */
+  /** Depth of history(); default HISTORY_DEPTH_MS (8 days, the policy's CARBON_HISTORY_MS). */
   historyDepthMs?: number;
 }
 

@@ -39,9 +39,13 @@ export function fallbackForecastError(
 export function givenForecastError(actual: Float64Array, forecast: Float64Array): ForecastError {
   let abs = 0;
   let sum = 0;
+  let n = 0;
   for (let i = 0; i < actual.length; i++) {
+    // NaN: no forecast was issued for that step (an empty cell); it has no error to count.
+    if (!Number.isFinite(forecast[i])) continue;
     abs += Math.abs(forecast[i]! - actual[i]!);
     sum += actual[i]!;
+    n++;
   }
-  return { maeGPerKWh: abs / actual.length, relative: abs / sum, samples: actual.length };
+  return { maeGPerKWh: n ? abs / n : NaN, relative: n ? abs / sum : NaN, samples: n };
 }

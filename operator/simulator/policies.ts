@@ -23,7 +23,10 @@ export interface PolicyRun {
 export interface Prepared {
   inp: SimInputs;
   view: DemandView;
+  /** Measured intensity per step, the pre-roll's `carbonPreSteps` points first. */
   points: IntensityPoint[];
+  carbonPreSteps: number;
+  /** The forecast per trace step (aligned with timesMs); a step without one has a NaN value, never passed on. */
   forecastPoints: IntensityPoint[] | undefined;
   /** Measured demand per step, pre-roll first: what the operator's per-service demand history would hold. */
   demandHistory: DemandPoint[];
@@ -40,11 +43,25 @@ export function prepare(inp: SimInputs): Prepared {
   for (let t = 0; t < inp.timesMs.length; t++) demandHistory.push({ timeMs: inp.timesMs[t]!, rps: inp.demandRps[t]! });
   const view = demandView(demandHistory, pre.length, inp.stepMs);
   const stepsPerDay = Math.max(1, Math.round(86_400_000 / inp.stepMs));
-  const points = inp.timesMs.map((t, i) => ({ timeMs: t, valueGPerKWh: inp.intensity[i]! }));
+  const cpre = inp.intensityPreRoll ?? new Float64Array(0);
+  const points: IntensityPoint[] = [];
+  for (let i = 0; i < cpre.length; i++)
+    points.push({ timeMs: t0 - (cpre.length - i) * inp.stepMs, valueGPerKWh: cpre[i]! });
+  for (let t = 0; t < inp.timesMs.length; t++)
+    points.push({ timeMs: inp.timesMs[t]!, valueGPerKWh: inp.intensity[t]! });
   const forecastPoints = inp.forecast
     ? inp.timesMs.map((t, i) => ({ timeMs: t, valueGPerKWh: inp.forecast![i]! }))
     : undefined;
-  return { inp, view, points, forecastPoints, demandHistory, preSteps: pre.length, stepsPerDay };
+  return {
+    inp,
+    view,
+    points,
+    carbonPreSteps: cpre.length,
+    forecastPoints,
+    demandHistory,
+    preSteps: pre.length,
+    stepsPerDay,
+  };
 }
 
 export interface CarbonscaleOptions {
@@ -94,8 +111,8 @@ export function runCarbonscale(spec: ServiceSpec, p: Prepared, opts: Carbonscale
       },
       carbon: {
         nowGPerKWh: inp.intensity[t]!,
-        history: p.points.slice(Math.max(0, t - carbonKeep), t),
-        ...(useFc ? { forecast: p.forecastPoints!.slice(t + 1, t + 1 + day) } : {}),
+        history: p.points.slice(Math.max(0, p.carbonPreSteps + t - carbonKeep), p.carbonPreSteps + t),
+        ...(useFc ? { forecast: forecastAfter(p.forecastPoints!, t, day) } : {}),
       },
       demand: { history: p.demandHistory.slice(Math.max(0, end - keep), end) },
     });
@@ -104,6 +121,15 @@ export function runCarbonscale(spec: ServiceSpec, p: Prepared, opts: Carbonscale
     ledger.step(t, index.get(d.variant)!, d.replicas, d.flags.relaxedLatency);
   }
   return { metrics: ledger.finish(), timeline: ledger.timeline };
+}
+
+/** The forecast the provider would give at step t: the next `day` steps that have one (a missing one is left out,
+ *  as the trace provider leaves it out). */
+function forecastAfter(points: readonly IntensityPoint[], t: number, day: number): IntensityPoint[] {
+  const out: IntensityPoint[] = [];
+  for (let k = t + 1; k < Math.min(points.length, t + 1 + day); k++)
+    if (Number.isFinite(points[k]!.valueGPerKWh)) out.push(points[k]!);
+  return out;
 }
 
 function maxReplicas(spec: ServiceSpec, vIdx: number): number {
@@ -148,7 +174,7 @@ export function runThreshold(spec: ServiceSpec, p: Prepared): PolicyRun {
   const relaxedMs = spec.tier === 'eco' ? spec.slo.relaxedLatencyP95Ms : undefined;
   // The relaxed ceiling is the SLO's allowance for high-carbon hours, defined once for every policy; the bands
   // decide whether to use it.
-  const high = highCarbonSteps(inp.intensity, p.stepsPerDay, inp.forecast);
+  const high = highCarbonSteps(inp.intensity, p.stepsPerDay, inp.forecast, inp.intensityPreRoll);
   let v = 0;
   let n = -1;
   let lastChange = -Infinity;

@@ -1,6 +1,7 @@
 // One simulation: a carbon trace and a demand series replayed through the decision engine and the baselines, side
 // by side.
 import type { CarbonTrace } from '../carbon/trace-file.ts';
+import { CARBON_HISTORY_MS } from '../decision/fallback-forecast.ts';
 import type { VariantProfile } from '../decision/types.ts';
 import { alignDemand, type DemandTrace, syntheticDemand } from './demand-trace.ts';
 import type { Metrics } from './ledger.ts';
@@ -87,8 +88,15 @@ export function simInputs(
     for (let j = 0; j < sub; j++) {
       timesMs.push(p.timeMs + j * stepMs);
       intensity.push(p.valueGPerKWh);
-      forecast.push(p.forecastGPerKWh ?? p.valueGPerKWh);
+      // A step without a forecast has none (NaN): the policy must not see the actual in its place.
+      forecast.push(p.forecastGPerKWh ?? NaN);
     }
+  // The trace's hours before the slice are the carbon history the operator's signal service would hold at its start.
+  const first = pts[0]!.timeMs;
+  const preRoll: number[] = [];
+  for (const p of trace.points)
+    if (p.timeMs < first && p.timeMs >= first - CARBON_HISTORY_MS)
+      for (let j = 0; j < sub; j++) preRoll.push(p.valueGPerKWh);
   // Align the 8 days before the trace too (a week and a step of history for the weekly predictor at step 0), then
   // scale by the trace part only.
   const preSteps = Math.round((8 * 86_400_000) / stepMs);
@@ -105,6 +113,7 @@ export function simInputs(
     demandRps: scaled.slice(preSteps),
     demandPreRollRps: scaled.slice(0, preSteps),
   };
+  if (preRoll.length > 0) inp.intensityPreRoll = Float64Array.from(preRoll);
   if (trace.hasForecast) inp.forecast = Float64Array.from(forecast);
   return inp;
 }

@@ -48,11 +48,16 @@ function spec(name: string, ns: string, tier: 'eco' | 'premium'): RawInferenceSe
       variants:
         tier === 'eco' ? [variant('full', 0.97, 100), variant('small', 0.93, 200)] : [variant('full', 0.97, 100)],
       replicas: { min: 1, max: 8 },
-      // No relaxed ceiling: it depends on the 24 h of carbon history before the first step, which the operator
-      // seeds from the provider and the simulator does not pre-roll.
+      // The relaxed ceiling depends on the 24 h of carbon history before each step: the operator seeds it from the
+      // provider, the simulator from the same trace hours (intensityPreRoll).
       slo:
         tier === 'eco'
-          ? { latencyP95Ms: 100, qualityFloor: 0.9, degradationBudget: { fraction: 0.2, window: 'day' } }
+          ? {
+              latencyP95Ms: 100,
+              relaxedLatencyP95Ms: 200,
+              qualityFloor: 0.9,
+              degradationBudget: { fraction: 0.2, window: 'day' },
+            }
           : { latencyP95Ms: 100 },
       carbon: { region: 'DE', sourceRef: 'proof', pue: 1.2 },
       demand: { source: 'trace', trace: { file: 'data/demand/azure2024_conv_hourly.csv', peakRps: 520 } },
@@ -61,20 +66,32 @@ function spec(name: string, ns: string, tier: 'eco' | 'premium'): RawInferenceSe
   };
 }
 
-/** The simulator's inputs for the same hours: the trace's values, its future as the (oracle) forecast, the same demand. */
-function simInputs(startMs: number, demand: TraceDemandSource): SimInputs {
+/** What the operator's demand port reads for the hour starting at `fromMs` (the same source, the same read). */
+async function measured(demand: TraceDemandSource, fromMs: number): Promise<number> {
+  return (await demand.demand({ namespace: 'proof', name: 'eco', podIps: [] }, H, fromMs + H)).requestsPerSecond;
+}
+
+/**
+ * The simulator's inputs for the same hours, as the operator has them: the trace's values, its future as the
+ * (oracle) forecast, the trace hours before the start as carbon history (what the signal service seeds from the
+ * provider: the 48 h since the anchor), and the demand the operator measures, history included.
+ */
+async function simInputs(startMs: number, demand: TraceDemandSource): Promise<SimInputs> {
   const t = loadTrace(TRACE);
   const i0 = t.points.findIndex((p) => p.timeMs === startMs);
   const steps = HOURS + 25; // the forecast of the last compared hour reaches a day ahead
   const pts = t.points.slice(i0, i0 + steps);
   const pre = Math.round(DEMAND_HISTORY_MS / H);
+  const rps = (times: number[]) =>
+    Promise.all(times.map((ms) => measured(demand, ms))).then((v) => Float64Array.from(v));
   return {
     timesMs: pts.map((p) => p.timeMs),
     stepMs: H,
     intensity: Float64Array.from(pts.map((p) => p.valueGPerKWh)),
     forecast: Float64Array.from(pts.map((p) => p.valueGPerKWh)),
-    demandRps: Float64Array.from(pts.map((p) => demand.rateAt(p.timeMs) * 1.05)),
-    demandPreRollRps: Float64Array.from({ length: pre }, (_, k) => demand.rateAt(startMs - (pre - k) * H)),
+    intensityPreRoll: Float64Array.from(t.points.slice(0, i0).map((p) => p.valueGPerKWh)),
+    demandRps: await rps(pts.map((p) => p.timeMs)),
+    demandPreRollRps: await rps(Array.from({ length: pre }, (_, k) => startMs - (pre - k) * H)),
   };
 }
 
@@ -167,7 +184,7 @@ describe('e2e: the operator decides what the simulator replays (48 trace hours)'
     );
 
     const demand = demandSourceFor(withDefaults(eco).spec.demand) as TraceDemandSource;
-    const prepared = prepare(simInputs(startMs, demand));
+    const prepared = prepare(await simInputs(startMs, demand));
     const report: string[] = [];
     for (const raw of [eco, prem]) {
       const name = raw.metadata.name;
@@ -190,7 +207,8 @@ describe('e2e: the operator decides what the simulator replays (48 trace hours)'
       );
       // The decision stream: every change of plan the simulator made, at the same hour, and no other.
       const changes = decisionRows()
-        .filter((r) => r.name === name && (r.kind === 'swap' || r.kind === 'scale'))
+        // Within the compared hours (the last advance lets the operator plan hour HOURS too).
+        .filter((r) => r.name === name && (r.kind === 'swap' || r.kind === 'scale') && r.time < startMs + HOURS * H)
         .map((r) => `${new Date(r.time).toISOString()} ${r.after_variant}×${r.after_replicas}`);
       const simChanges = simPlan
         .map((p, h) =>

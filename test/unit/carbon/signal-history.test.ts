@@ -64,6 +64,8 @@ describe('CarbonSignalService history', () => {
   const service = (store?: CarbonHistoryStore, logs?: MemoryTransport) => {
     const svc = new CarbonSignalService({
       now: clock.now,
+      // The mechanics at a 48 h depth (the default is the policy's 8 days, CARBON_HISTORY_MS).
+      historyDepthMs: 48 * HOUR,
       ...(store ? { historyStore: store } : {}),
       ...(logs ? { logger: winston.createLogger({ transports: [logs] }) } : {}),
     });
