@@ -37,8 +37,22 @@ export interface EcoChoice {
   plan?: { grid: SlotGrid; degraded?: boolean[] };
 }
 
+/**
+ * A new service: the demand history is too short to measure how far the outlook misses (both shares are 1, their
+ * "unmeasured"), so no expected request, neither the rest of the window nor this interval's own, can be counted.
+ * The budget is then what the window has already earned — the fraction of the requests served so far — and a
+ * degraded interval spends its expected requests with no margin: degrading never runs ahead of what was served, so
+ * the window cannot overrun short of a burst above 1/(1 − fraction) of the outlook in its last interval (ADR 0102).
+ * Once a day of history measures the margins, the forecast-based allowance takes over.
+ */
+export function earnedOnly(input: DecisionInput): boolean {
+  const d = input.demand;
+  return input.policy.budgetDemandSafety === undefined && d.overForecastShare === 1 && d.underForecastShare === 1;
+}
+
 /** Requests the window may still serve degraded, counting the rest of the window's forecast at `safety`. */
 function allowance(c: EcoContext, fraction: number, restRequests: number, w0: number): number {
+  if (earnedOnly(c.input)) return fraction * c.window.servedTotal - c.window.servedDegraded;
   const p = c.input.policy;
   const safety =
     p.budgetDemandSafety ??
@@ -80,9 +94,11 @@ export function ecoChoice(c: EcoContext): EcoChoice {
   // quieter day than forecast is the measured over-forecast (allowance()).
   const allowed = allowance(c, budget.fraction, Math.max(0, rest), w0);
   // A degraded interval spends its expected requests plus the measured under-forecast (a burst while degraded).
-  const spend = 1 + (input.demand.underForecastShare ?? 0);
+  const earned = earnedOnly(input);
+  const spend = earned ? 1 : 1 + (input.demand.underForecastShare ?? 0);
   const fits = allowed >= w0 * spend;
   if (!fits) c.flags.budgetExhausted = true;
+  if (earned) c.notes.push('new service: the budget is the share of the requests served so far in this window');
 
   let out: EcoChoice = { targetIdx: 0, gpuForced: false };
   if (c.intensity === undefined) {
