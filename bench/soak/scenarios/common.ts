@@ -1,6 +1,7 @@
 // Helpers the scenarios share: the leader process, waiting for quiet, a burst of spec changes, convergence.
 import { objectPath, Resources } from '../../../operator/kube/kube-client.ts';
 import { isLeaseTraffic, isWrite } from '../apiserver-audit.ts';
+import { readTrail, type Trail } from '../audit-trail.ts';
 import { HARNESS_MANAGER, inferenceService, inParallel, type ServiceRef } from '../fixtures.ts';
 import { sleep, type OperatorProcess } from '../operator-process.ts';
 import { OPERATOR_USERS } from '../soak-cluster.ts';
@@ -11,7 +12,10 @@ type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 export const auditDirOf = (ctx: SoakContext) => `${ctx.opts.work}/audit`;
 
-/** The running leader, or a fresh one (leader election on, the soak's audit directory, usage rows every 10 s). */
+/** The leader's accounting interval (--accounting-interval-seconds): one usage row per service per interval. */
+export const ACCOUNTING_INTERVAL_S = 10;
+
+/** The running leader, or a fresh one (leader election on, the soak's audit directory, usage rows every interval). */
 export async function ensureLeader(ctx: SoakContext, extraArgs: string[] = []): Promise<OperatorProcess> {
   if (ctx.leader?.running) return ctx.leader;
   const op =
@@ -19,12 +23,27 @@ export async function ensureLeader(ctx: SoakContext, extraArgs: string[] = []): 
     ctx.env.operator(OPERATOR_USERS[0], {
       leaderElect: true,
       auditDir: auditDirOf(ctx),
-      args: ['--accounting-interval-seconds', '10', ...extraArgs],
+      args: ['--accounting-interval-seconds', String(ACCOUNTING_INTERVAL_S), ...extraArgs],
     });
   await op.start();
   await op.waitReady(ctx.opts.timeoutMs);
   ctx.leader = op;
   return op;
+}
+
+/**
+ * Waits until the trail in `dir` holds more than `moreThan` usage rows: an accounting interval has ended and been
+ * accounted. Rows come at interval boundaries (aligned to the clock), so the first needs up to two intervals after a
+ * start; the bound is counted in intervals (`intervals`, default 4), never in seconds tuned to a machine. Returns the
+ * trail as it was read last (the caller asserts what it needs of it).
+ */
+export async function untilUsageRows(dir: string, moreThan: number, intervals = 4): Promise<Trail> {
+  const end = Date.now() + intervals * ACCOUNTING_INTERVAL_S * 1000;
+  for (;;) {
+    const t = await readTrail(dir);
+    if (t.usage.size > moreThan || Date.now() > end) return t;
+    await sleep(500);
+  }
 }
 
 /** Waits until the operators have made no write (but Lease renewals) for `settleMs`, at most `timeoutMs`. */

@@ -226,14 +226,19 @@ export const diskFull: Scenario = {
       'said so',
       listing(disk.path),
     );
-    const exposed = [...m1.keys()].some((k) => k.startsWith('carbonscale_audit_healthy'));
+    const absent = AUDIT_METRICS.filter((n) => !hasMetric(m1, n));
     r.check(
       S,
       'audit metrics on /metrics (carbonscale_audit_healthy, _buffered_records, _dropped_records_total)',
-      exposed,
-      exposed ? 'exposed' : 'absent',
+      absent.length === 0,
+      absent.length === 0 ? 'exposed' : `absent: ${absent.join(', ')}`,
       'exposed',
     );
+    // What an alert reads: the sink says it is not making records durable while the disk refuses them.
+    const healthyFull = hasMetric(m1, 'carbonscale_audit_healthy')
+      ? String(sumMetric(m1, 'carbonscale_audit_healthy'))
+      : 'absent';
+    r.check(S, 'disk full: carbonscale_audit_healthy', healthyFull === '0', healthyFull, '0');
     r.check(
       S,
       'disk full: operator still running',
@@ -245,21 +250,26 @@ export const diskFull: Scenario = {
     disk.free();
     await sleep(fullSeconds * 1000);
     const m2 = await op.metrics();
-    const dropped = sumMetric(m2, 'carbonscale_audit_dropped_records_total');
+    // An absent metric is no figure: a sum over no sample would read 0 and pass.
+    const sample = (name: string) => (hasMetric(m2, name) ? String(sumMetric(m2, name)) : 'absent');
+    const dropped = sample('carbonscale_audit_dropped_records_total');
     r.check(
       S,
       'after space returns: records dropped (carbonscale_audit_dropped_records_total)',
-      dropped === 0,
-      String(dropped),
+      dropped === '0',
+      dropped,
       '0',
     );
+    const drained = sample('carbonscale_audit_buffered_records');
     r.check(
       S,
-      'after space returns: buffer drained',
-      sumMetric(m2, 'carbonscale_audit_buffered_records') === 0,
-      String(sumMetric(m2, 'carbonscale_audit_buffered_records')),
+      'after space returns: buffer drained (carbonscale_audit_buffered_records)',
+      drained === '0',
+      drained,
       '0',
     );
+    const healthy = sample('carbonscale_audit_healthy');
+    r.check(S, 'after space returns: carbonscale_audit_healthy', healthy === '1', healthy, '1');
     await op.stop();
     const after = await readTrail(disk.path);
     const missing = [...before.usage].filter((id) => !after.usage.has(id)).length;
@@ -278,6 +288,16 @@ export const diskFull: Scenario = {
     void auditDirOf;
   },
 };
+
+const AUDIT_METRICS = [
+  'carbonscale_audit_healthy',
+  'carbonscale_audit_buffered_records',
+  'carbonscale_audit_dropped_records_total',
+];
+
+/** Whether /metrics has a sample of `name` (labelled or not). */
+const hasMetric = (m: Map<string, number>, name: string) =>
+  [...m.keys()].some((k) => k === name || k.startsWith(`${name}{`));
 
 function listing(dir: string): string {
   try {

@@ -7,7 +7,16 @@ import { sleep } from '../operator-process.ts';
 import { OPERATOR_NAMESPACE, OPERATOR_USERS } from '../soak-cluster.ts';
 import { objectPath, Resources } from '../../../operator/kube/kube-client.ts';
 import type { Scenario } from './context.ts';
-import { auditDirOf, backgroundBurst, converged, convergedRow, ensureLeader, settle } from './common.ts';
+import {
+  ACCOUNTING_INTERVAL_S,
+  auditDirOf,
+  backgroundBurst,
+  converged,
+  convergedRow,
+  ensureLeader,
+  settle,
+  untilUsageRows,
+} from './common.ts';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -20,6 +29,17 @@ export const killDuringWork: Scenario = {
     const dir = auditDirOf(ctx);
     const op = await ensureLeader(ctx);
     await settle(ctx);
+    // The kills must land on a trail that holds usage rows (an accounting interval accounted), or "no acknowledged
+    // record lost" says nothing of the usage stream: rows come only at interval boundaries.
+    const first = await untilUsageRows(dir, 0);
+    r.check(
+      F1,
+      'before the kills: the trail holds usage rows (an accounting interval accounted)',
+      first.usage.size > 0,
+      `${first.usage.size} usage, ${first.decision.size} decision`,
+      '> 0 usage',
+      `none within 4 accounting intervals of ${ACCOUNTING_INTERVAL_S} s`,
+    );
     // (a) during a reconcile burst
     const burst = backgroundBurst(ctx);
     await sleep(1500);
@@ -43,8 +63,8 @@ export const killDuringWork: Scenario = {
     // Parquet as it closes); kill -9 lands at several points of it.
     for (const delayMs of ctx.opts.quick ? [200] : [50, 200, 600]) {
       await settle(ctx, 5000);
-      await sleep(3000); // a few usage rows pending
-      const before = await readTrail(dir);
+      // Usage rows of this process still in the journal (rotation is hourly): what the stop rotates into Parquet.
+      const before = await untilUsageRows(dir, (await readTrail(dir)).usage.size);
       op.signal('SIGTERM');
       await sleep(delayMs);
       await op.kill9();
@@ -62,23 +82,32 @@ export const killDuringWork: Scenario = {
       await op.waitReady(ctx.opts.timeoutMs);
     }
     await settle(ctx, 5000);
-    const held = await readTrail(dir);
-    const heldFigure = `${held.usage.size} usage, ${held.decision.size} decision`;
+    // The accountant goes on after the kills: the restarted process adds rows of its own (a re-accounted interval
+    // keeps its record id, so only a new interval adds one).
+    const last = (await readTrail(dir)).usage.size;
+    const held = await untilUsageRows(dir, last);
     r.check(
       F1,
-      'the trail holds the records of the run (final files and journal)',
-      held.usage.size > 0,
-      heldFigure,
-      '> 0 usage',
+      'after the kills: the restarted operator accounts new intervals (final files and journal)',
+      held.usage.size > last,
+      `${held.usage.size - last} new usage (${held.usage.size} usage, ${held.decision.size} decision in all)`,
+      '> 0 new usage',
+      `none within 4 accounting intervals of ${ACCOUNTING_INTERVAL_S} s`,
     );
+    // A graceful stop rotates the journal into final files, so verify reads every row of the run, across the kills
+    // (the last kill may leave them all in the journal, where verify only counts them as pending).
+    await op.stop();
+    const final = await readTrail(dir);
+    const lostAtStop = lost(held, final);
     const v = auditVerify(dir);
+    const verifiedUsage = Number(/(\d+) usage rows/.exec(v.summary)?.[1] ?? NaN);
     r.check(
       F1,
-      'audit verify after the kills (no gap, no duplicate, chain intact)',
-      v.ok,
+      'audit verify after the kills and a graceful stop (no gap, no duplicate, chain intact; every usage row in a file)',
+      v.ok && lostAtStop.length === 0 && verifiedUsage >= held.usage.size,
       v.summary,
-      'exit 0',
-      v.output,
+      `exit 0, ≥ ${held.usage.size} usage rows, 0 lost`,
+      `${lostAtStop.length} lost at the stop (${lostAtStop.slice(0, 5).join(', ')})\n${v.output}`,
     );
   },
 };
