@@ -7,8 +7,11 @@
 // window's end spend the next window's budget. Only the choice for slot 0 (now) is acted on; the rest explains it.
 //
 // Exact dynamic programme over (variant, slots since the last swap capped at the dwell, budget units used).
-// Budget units are 1/BUDGET_UNITS of a window's capacity; slot 0 is rounded up (it must truly fit), later slots to
-// the nearest unit (an unbiased plan: it is re-solved every interval). Cost: slots × 2 × dwell × 121 states, about 0.1 ms for a day of hourly slots.
+// Budget units are 1/BUDGET_UNITS of a window's capacity, every slot rounded to the nearest unit (an unbiased plan:
+// it is re-solved every interval). Now is rounded like the rest: rounding it up made now dearer than an equal later
+// slot, so a tight budget deferred an entry, or left a degraded run to re-enter later, for one unit of rounding. Now
+// still truly fits: a slot 0 of more requests than the capacity never fits (nowUnaffordable), and the caller checks
+// its real requests against the budget before it degrades. Cost: slots × 2 × dwell × 121 states, about 0.1 ms for a day of hourly slots.
 
 export const BUDGET_UNITS = 120;
 /** A cost no saving outweighs: a plan only leaves a degraded run inside its dwell when nothing else is feasible. */
@@ -39,7 +42,8 @@ export interface PlanOptions {
   capacity: number;
   /** The same for the next window's slots. */
   nextCapacity?: number;
-  /** Hysteresis: a swap now must promise this share more net saving than the plan that stays (policy.hysteresis). */
+  /** Hysteresis (policy.hysteresis): every swap of the plan is charged this share of one dwell's saving at now's
+   *  rate on top of its emissions, so a swap must promise that much more than the plan that does not make it. */
   hysteresis?: number;
 }
 
@@ -61,7 +65,7 @@ function unitsPerSlot(slots: readonly PlanSlot[], o: PlanOptions, U: number): In
     const q = slots[k]!.requests;
     // No capacity: a slot with any request cannot be degraded (an empty slot costs nothing).
     const r = q > 0 ? q / (slots[k]!.nextWindow ? unit2 : unit) : 0;
-    w[k] = !Number.isFinite(r) ? never : k === 0 ? Math.ceil(r - 1e-9) : Math.round(r);
+    w[k] = !Number.isFinite(r) ? never : Math.round(r);
   }
   return w;
 }
@@ -99,23 +103,28 @@ export function planBudget(slots: readonly PlanSlot[], start: PlanStart, o: Plan
   // Backward over the slots after now. value[state] = best net saving from slot k on; choice[k·S + state] = the
   // variant of slot k (0 full, 1 degraded), for state = (variant before slot k, its age, budget units used before).
   let [next, cur] = scratch.values(S) as [Float64Array, Float64Array];
-  next.fill(0);
   const choice = scratch.choices(n * S);
+  // The dead band (policy.hysteresis × one dwell's saving at now's rate: a swap commits to at least a dwell) is
+  // charged on every swap of the plan, now or later, entry or exit. Charged on a swap now only, it favoured every
+  // plan that makes the same swap a little later, and re-solved each interval that deferral never ended.
+  const band = Math.max(0, o.hysteresis ?? 0) * D * Math.abs(slots[0]!.savingG);
+  // Past the horizon a degraded run still has to swap back: ending degraded is charged that swap, or a run placed
+  // at the horizon's end would look cheaper by an exit it only postpones.
+  next.fill(0);
+  next.fill(-(slots[n - 1]!.switchG + band), D * B);
   for (let k = n - 1; k >= 1; k--) {
     const { savingG, switchG } = slots[k]!;
-    stepSlot(next, cur, choice, k * S, savingG, switchG, w[k]!, D, B);
+    stepSlot(next, cur, choice, k * S, savingG, switchG + band, w[k]!, D, B);
     // Going back across the window's end: the next window starts with its budget untouched.
     if (slots[k]!.nextWindow && !slots[k - 1]!.nextWindow) resetBudget(cur, D, B);
     const t = next;
     next = cur;
     cur = t;
   }
-  if (n === 1) next.fill(0);
-  // Now (slot 0), from the start state only, with the hysteresis: a swap must promise `hysteresis` more than the
-  // plan that stays (the user's dead band, applied to the whole plan's saving).
+  // Now (slot 0), from the start state only.
   const v0 = start.degraded ? 1 : 0;
   const a0 = Math.min(D, Math.max(1, Math.floor(start.age)));
-  const c0 = slotZero(next, slots[0]!, w[0]!, v0, a0, D, B, Math.max(0, o.hysteresis ?? 0));
+  const c0 = slotZero(next, { ...slots[0]!, switchG: slots[0]!.switchG + band }, w[0]!, v0, a0, D, B, band);
   choice[(v0 * D + (a0 - 1)) * B] = c0;
   return { degraded: replay(slots, w, choice, start, D, B), nowUnaffordable };
 }
@@ -176,7 +185,8 @@ function stepSlot(
   }
 }
 
-/** The choice for slot 0 from the start state (no budget used yet), given the values from slot 1 on. */
+/** The choice for slot 0 from the start state (no budget used yet), given the values from slot 1 on; `s0.switchG`
+ *  includes the band, as every later swap's does. */
 function slotZero(
   next: Float64Array,
   s0: PlanSlot,
@@ -185,7 +195,7 @@ function slotZero(
   a0: number,
   D: number,
   B: number,
-  hysteresis: number,
+  band: number,
 ): number {
   const at = (v: number, a: number, b: number) => next[(v * D + (a - 1)) * B + b]!;
   const aStay = a0 < D ? a0 + 1 : D;
@@ -198,11 +208,22 @@ function slotZero(
   let deg = -Infinity;
   if (fits)
     deg = v0 === 1 ? s0.savingG + at(1, aStay, w0) : canSwap ? s0.savingG - s0.switchG + at(1, 1, w0) : -Infinity;
-  const stay = v0 === 1 ? deg : full;
-  const swap = v0 === 1 ? full : deg;
-  if (stay === -Infinity) return swap === -Infinity ? v0 : 1 - v0;
-  // A swap commits to at least a dwell: it must beat staying by the hysteresis share of a dwell's saving at now's rate.
-  return swap > stay + hysteresis * D * Math.abs(s0.savingG) ? 1 - v0 : v0;
+  if (deg === -Infinity) return 0;
+  if (full === -Infinity) return 1;
+  const tol = tieTolerance(deg, full);
+  // Degraded: stay on a tie (the run continues rather than leaving to re-enter slots worth the same later).
+  if (v0 === 1) return full > deg + tol ? 0 : 1;
+  // Full: `full` may be a plan that enters later in slots worth the same (an hourly forecast on 5-minute intervals
+  // gives 12 equal slots an hour, and a later exit lands in a cleaner hour where a swap costs a little less). Holding
+  // an entry back spends nothing, so it could be deferred again at every interval; a later entry must promise more
+  // than the dead band to be worth the wait, and now wins within it (the earliest of slots worth the same). An entry
+  // must still pay for its swaps and their bands (deg > 0 against the plan that never swaps, worth 0).
+  return deg > tol && deg >= full - Math.max(band, tol) ? 1 : 0;
+}
+
+/** Two plan values this close are equal: they differ only by the rounding of sums taken in another order. */
+function tieTolerance(a: number, b: number): number {
+  return 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 }
 
 /** Values at the first slot of the next window do not depend on the budget used in this one. */

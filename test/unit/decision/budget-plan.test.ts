@@ -6,7 +6,8 @@ import { BUDGET_UNITS, planBudget, type PlanSlot } from '../../../operator/decis
 import { overForecastShare, underForecastShare } from '../../../operator/decision/index.ts';
 import { DAY, HOUR, T0 } from './fixtures.ts';
 
-/** Net saving of a schedule, or -Infinity if it breaks a rule (dwell, or budget in the programme's own units). */
+/** Net saving of a schedule, or -Infinity if it breaks a rule (dwell, or budget in the programme's own units); a
+ *  schedule that ends degraded pays the swap back. */
 function valueOf(
   slots: PlanSlot[],
   sched: boolean[],
@@ -25,7 +26,7 @@ function valueOf(
     const s = slots[k]!;
     if (k > 0 && s.nextWindow && !slots[k - 1]!.nextWindow) used = 0;
     const u = s.nextWindow ? unit2 : unit;
-    const w = k === 0 ? Math.ceil(s.requests / u - 1e-9) : Math.round(s.requests / u);
+    const w = Math.round(s.requests / u);
     const d = sched[k]!;
     if (d !== v) {
       if (a < D) return -Infinity;
@@ -39,7 +40,8 @@ function valueOf(
     }
     v = d;
   }
-  return total;
+  // A run still degraded at the end must swap back after it.
+  return v ? total - slots[slots.length - 1]!.switchG : total;
 }
 
 function bruteForce(

@@ -81,16 +81,17 @@ describe('decision engine (engineStep)', () => {
     expect(s2.books.budget.servedTotal).to.be.closeTo(1800, 1e-9);
     expect(s2.books.budget.servedDegraded).to.be.closeTo(1800, 1e-9);
     expect(s2.books.bookedUntilMs).to.equal(t2);
-    // A full-variant plan books requests as not degraded; the rate is the measured one (here 2 req/s).
+    // A full-variant plan books requests as not degraded; the rate is the measured one (here 2 req/s). The day's
+    // budget is spent (with budget left, the flat rest of the day is one tie and degrading now is as good as later).
     const t3 = T0 + 13 * HOUR;
-    const b3: EngineBooks = { budget: { windowStartMs: T0, servedTotal: 0, servedDegraded: 0 } };
+    const b3: EngineBooks = { budget: { windowStartMs: T0, servedTotal: 20_000, servedDegraded: 20_000 } };
     const s3 = engineStep(b3, obsAt(t3));
     expect(s3.decision.variant).to.equal(FULL.name);
     const t4 = t3 + HOUR;
     const h4 = flatDemand(t4, 2);
     const s4 = engineStep(s3.books, obsAt(t4, { demand: { history: h4 } }));
-    expect(s4.books.budget.servedTotal).to.be.closeTo(7200, 1e-9);
-    expect(s4.books.budget.servedDegraded).to.equal(0);
+    expect(s4.books.budget.servedTotal).to.be.closeTo(20_000 + 7200, 1e-9);
+    expect(s4.books.budget.servedDegraded).to.equal(20_000);
   });
 
   it('rolls the books to the new window at midnight (UTC day) and drops the closed window’s requests', () => {
