@@ -10,6 +10,7 @@ import { clockFor, OPERATOR_VERSION, startOperator } from '../main.ts';
 import { inCluster, inClusterNamespace, loadKubeConfig, type KubeConfig } from '../kube/kube-config.ts';
 import { EMBEDDED_TRACE_FILE } from '../carbon/trace-provider.ts';
 import { installShutdown, type ShutdownStep } from '../shutdown.ts';
+import { usageErrorLine } from '../cli-errors.ts';
 import { FlagError, parseFlags, USAGE, wantsEmbedded, type OperatorFlags } from '../wiring/flags.ts';
 import type { EmbeddedDemo } from '../embedded/embedded-demo.ts';
 import { assertPortFree, BusyPortError } from './busy-port.ts';
@@ -43,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     f = parseFlags(argv);
   } catch (e) {
     if (!(e instanceof FlagError)) throw e;
-    console.error(`carbonscale operator: ${e.message}\n\n${USAGE}`);
+    console.error(`${usageErrorLine('operator', e)}\n\n${USAGE}`);
     return 2;
   }
   if (f.help) {
