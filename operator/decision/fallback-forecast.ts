@@ -51,8 +51,7 @@ function profileAt(history: readonly IntensityPoint[], t: number, beforeMs: numb
 }
 
 /**
- * Builds a forecast for the `horizonMs` after `nowMs` at `stepMs` resolution from measured history: points at the
- * multiples of `stepMs` (since the epoch) after `nowMs`.
+ * Builds a forecast for the `horizonMs` after `nowMs` at `stepMs` resolution from measured history.
  * @param history ascending measured points (up to CARBON_HISTORY_MS; at least the last 24 h for a daily shape)
  * @param nowGPerKWh the current intensity, gCO2eq/kWh
  */
@@ -70,12 +69,8 @@ export function buildFallbackForecast(
   const offset = pNow === undefined ? 0 : nowGPerKWh - pNow;
   const n = Math.floor(horizonMs / stepMs);
   const perDay = Math.round(DAY_MS / stepMs);
-  // Points on the data's own grid (hour starts at hourly steps), the first after now: a point holds until the
-  // next, so points at now + k·step put, for a `now` inside an hour, the current value on the next hour's first
-  // part and each hour's value half into the next.
-  const first = Math.floor(nowMs / stepMs) * stepMs;
   for (let k = 1; k <= n; k++) {
-    const t = first + k * stepMs;
+    const t = nowMs + k * stepMs;
     const lead = t - nowMs;
     let v: number;
     if (lead <= DAY_MS) {

@@ -16,19 +16,6 @@ describe('fallback forecast (the recent days’ profile, shifted by today’s le
     });
   });
 
-  it('puts its points on the hour (the data’s resolution), not an hour after a now inside the hour', () => {
-    // Now at 00:30 on day 3: hour 48 is measured (the last point), the current intensity is its value.
-    const history = series(T0, 49, daily);
-    const now = T0 + 48 * HOUR + 30 * 60_000;
-    const fc = buildFallbackForecast(history, now, daily(48), DAY, HOUR);
-    expect(fc).to.have.length(24);
-    fc.forEach((p, k) => {
-      // The next full hour (01:00) holds hour 49’s value from its start, not the current one for half of it.
-      expect(p.timeMs).to.equal(T0 + (49 + k) * HOUR);
-      expect(p.valueGPerKWh).to.be.closeTo(daily(49 + k), 1e-9);
-    });
-  });
-
   it('carries today’s offset from the profile, fading with lead time (τ = 24 h)', () => {
     const history = series(T0, 48, daily);
     const now = T0 + 48 * HOUR;
