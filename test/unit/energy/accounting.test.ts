@@ -235,6 +235,9 @@ describe('accounting: the usage rows record what they say they record', () => {
   });
 
   it('ProfileDrift: a profile 2× the meter gets a Warning Event and the condition; agreeing again clears it', async () => {
+    // Premium: the variant stays full throughout (an eco service may spend its budget on the flat test grid, and a
+    // swap starts the drift comparison again on the other variant).
+    c.add(service('a', { tier: 'premium' }));
     const t0 = c.now;
     c.pods.set('p1', pod('a-7d9f-aaaaa', t0 - 3_600_000));
     let factor = 0.5;
