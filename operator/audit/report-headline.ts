@@ -181,7 +181,7 @@ export function provenance(i: HtmlReportInput): string {
 <li><strong>Energy</strong> (kWh, facility = IT × PUE): ${share(t.measuredEnergyKwh, t.energyKwh)} measured by a meter, ${share(t.estimatedEnergyKwh, t.energyKwh)} estimated from the variant's measured power profile and its utilisation.</li>
 <li><strong>Carbon intensity</strong> (gCO2eq/kWh, location-based grid average of the region): ${share(known - t.ciForecastIntervals, n)} of the intervals used an observed value, ${share(t.ciForecastIntervals, n)} a forecast, ${share(t.ciFallbackIntervals, n)} came from a fallback source, ${share(t.ciEstimatedIntervals, n)} were flagged as estimated by the provider, ${share(t.ciMissingIntervals, n)} had none.</li>
 <li><strong>Emissions</strong> (gCO2e): energy × intensity, plus embodied GPU emissions${t.embodiedNotCountedIntervals > 0 ? ` (not counted in ${t.embodiedNotCountedIntervals} intervals: no factor configured)` : ''}.</li>
-<li><strong>Baseline</strong>: modelled counterfactual, the full variant at the replicas the demand alone needs, under the same intensity and PUE; saved = baseline − emissions.</li>
+<li><strong>Baseline</strong>: the full variant without carbon shaping, under the same intensity and PUE: an interval that ran the full variant counts what ran (it saves nothing), a degraded one the replicas the demand alone needs (modelled); saved = baseline − emissions.</li>
 <li><strong>Requests</strong>: ${req || UNKNOWN}.</li>
 </ul><p>Methodology: <code>docs/audit.md</code> (SCI per ISO/IEC 21031:2024, GHG Protocol Scope 2 location-based).</p></section>`;
 }

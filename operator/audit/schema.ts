@@ -22,14 +22,15 @@ export interface ColumnSpec {
 }
 
 /** Every schema version a file or journal row may carry, oldest first (docs/audit.md, "Schema versions"). */
-export const SCHEMA_VERSIONS = ['1.0.0', '2.0.0', '2.1.0'] as const;
+export const SCHEMA_VERSIONS = ['1.0.0', '2.0.0', '2.1.0', '2.2.0'] as const;
 export type SchemaVersion = (typeof SCHEMA_VERSIONS)[number];
 
 /** The methodology each schema version's rows follow. */
 export const METHODOLOGY_OF: Record<SchemaVersion, string> = {
   '1.0.0': 'carbonscale-sci-1',
   '2.0.0': 'carbonscale-sci-2',
-  '2.1.0': METHODOLOGY_VERSION,
+  '2.1.0': 'carbonscale-sci-3',
+  '2.2.0': METHODOLOGY_VERSION,
 };
 
 export function isSchemaVersion(v: unknown): v is SchemaVersion {
@@ -238,7 +239,12 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
   c('latency_p50_ms', 'double', 'ms', 'median latency, when known', true),
   c('latency_p95_ms', 'double', 'ms', '95th percentile latency, when known', true),
   c('slo_met', 'bool', '-', 'latency SLO met over the interval, when known', true),
-  c('baseline_replicas', 'double', 'replicas', 'replicas of the full variant for the demand alone (counterfactual)'),
+  c(
+    'baseline_replicas',
+    'double',
+    'replicas',
+    'replicas of the full variant without carbon shaping (counterfactual): replicas_avg when the interval ran the full variant, else the replicas the demand alone needs (modelled; before 2.2.0 always the latter)',
+  ),
   c('baseline_gpus_per_replica', 'int32', 'GPUs', 'GPUs per replica of the full variant'),
   c('baseline_power_idle_w', 'double', 'W', 'idle power of one full-variant replica'),
   c('baseline_power_busy_w', 'double', 'W', 'fully busy power of one full-variant replica'),
@@ -246,7 +252,7 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
     'baseline_utilization',
     'double',
     'fraction 0..1',
-    'utilisation the full variant would have had serving the same demand (modelled)',
+    'utilisation the full variant would have had serving the same demand: utilization when the interval ran the full variant, else modelled from the demand',
   ),
   c(
     'baseline_energy_it_kwh',

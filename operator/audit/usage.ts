@@ -12,11 +12,12 @@ import {
 } from './validate.ts';
 import type { Unchecked } from '../decision/unchecked.ts';
 
-/** 2.1.0: measured energy with its meter and fallback reason, token counts, SCI per token (docs/audit.md). */
-export const SCHEMA_VERSION = '2.1.0';
-/** carbonscale-sci-3: measured energy where a meter covers the interval, counted requests, SCI for AI per token
+/** 2.2.0: the columns of 2.1.0; the baseline of an interval that ran the full variant is what ran (docs/audit.md). */
+export const SCHEMA_VERSION = '2.2.0';
+/** carbonscale-sci-4: carbonscale-sci-3 (measured energy where a meter covers the interval, counted requests, SCI for
+ * AI per token) with the baseline of an unshaped interval (full variant) equal to its replica-time and utilisation
  * (docs/audit.md, "Methodology"). */
-export const METHODOLOGY_VERSION = 'carbonscale-sci-3';
+export const METHODOLOGY_VERSION = 'carbonscale-sci-4';
 
 export type Tier = 'premium' | 'eco';
 export type EnergyMethod = 'measured' | 'estimated';
@@ -438,6 +439,21 @@ function emissions(
   return { operational, embodied, total: operational === null ? null : operational + (embodied ?? 0) };
 }
 
+/**
+ * The counterfactual is the full variant without carbon shaping (carbonscale-sci-4). An interval that ran the full
+ * variant was not shaped, so its baseline is what ran (the same replica-time and utilisation): a premium service, or
+ * eco on its full variant, saves nothing by construction, not the gap between a modelled replica count and the
+ * measured replica-time (a scale-up's pods not yet Ready counted as if they served). A degraded interval keeps the
+ * caller's modelled baseline: the replicas the demand alone needs.
+ */
+function baselineOf(input: UsageInput): UsageInput['baseline'] {
+  const b = input.baseline;
+  if (!input.variant.isFull) return b;
+  // A metered row may carry no power profile: its baseline keeps the caller's modelled utilisation.
+  const utilization = input.power?.utilization ?? b.power.utilization;
+  return { ...b, replicas: input.replicas.average, power: { ...b.power, utilization } };
+}
+
 /** Computes one usage row from the interval's inputs. Throws AuditInputError naming the bad field. */
 export function computeUsageRecord(input: UsageInput): UsageRecord {
   checkInput(input);
@@ -450,7 +466,7 @@ export function computeUsageRecord(input: UsageInput): UsageRecord {
   const facility = energy.energy_it_kwh * input.pue;
   const own = emissions(facility, gpuHours, carbon.ci_g_per_kwh, emb);
 
-  const b = input.baseline;
+  const b = baselineOf(input);
   const bPower = checkPower(b.power, 'baseline.power');
   const bEnergyIt = estimatedEnergyKWh(bPower, b.replicas * intervalS);
   const bFacility = bEnergyIt * input.pue;

@@ -113,6 +113,11 @@ export function derivedMismatches(r: Row): string[] {
   check('sci_g_per_1k_inferences', n('inferences') > 0 && total !== null ? (total / n('inferences')) * 1000 : null);
   if ('sci_g_per_1k_tokens' in r) out.push(...measuredEnergyMismatches(r, total, check));
   if (r.ci_fallback_used !== n('ci_fallback_level') > 0) out.push('ci_fallback_used disagrees with ci_fallback_level');
+  // carbonscale-sci-4 (2.2.0): an interval that ran the full variant is its own baseline.
+  if (r.methodology_version === 'carbonscale-sci-4' && r.variant_is_full === true) {
+    check('baseline_replicas', n('replicas_avg'));
+    if (r.utilization !== null) check('baseline_utilization', n('utilization'));
+  }
   return out;
 }
 
