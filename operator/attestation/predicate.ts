@@ -12,6 +12,19 @@ export const PREDICATE_TYPE = 'https://carbonscale.dev/attestation/inference-emi
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const HASH_SCHEME = 'sha256-canonical-v1';
 
+/** What no methodology's rows carry: outside the service, or the provider's. */
+const EXCLUDED_BY_EVERY_METHODOLOGY = [
+  {
+    item: 'Kubernetes control plane, networking, storage and clients',
+    reason: 'outside the service; not metered per service',
+  },
+  { item: 'idle capacity not held by the service', reason: 'belongs to the provider, not to this consumer' },
+  {
+    item: 'model training and fine-tuning',
+    reason: 'the provider perspective; reported separately (SCI for AI 9.1)',
+  },
+] as const;
+
 /** SCI for AI (Green Software Foundation) boundary of these numbers: what is in, what is out and why. Rows of
  * methodology carbonscale-sci-2 and before (no meters, no token counts): kept as it was, so their envelopes verify. */
 export const BOUNDARY = {
@@ -27,15 +40,7 @@ export const BOUNDARY = {
       reason:
         'not accounted yet: no rows carry it (issue 14 section 4); SCI for AI 6.1 puts it inside the consumer boundary, so these totals understate it',
     },
-    {
-      item: 'Kubernetes control plane, networking, storage and clients',
-      reason: 'outside the service; not metered per service',
-    },
-    { item: 'idle capacity not held by the service', reason: 'belongs to the provider, not to this consumer' },
-    {
-      item: 'model training and fine-tuning',
-      reason: 'the provider perspective; reported separately (SCI for AI 9.1)',
-    },
+    ...EXCLUDED_BY_EVERY_METHODOLOGY,
   ],
 } as const;
 
@@ -54,15 +59,7 @@ export const BOUNDARY_SCI_3 = {
       reason:
         'shared by every service of the cluster and not metered per service, so no row carries it; SCI for AI 6.1 puts it inside the consumer boundary, so these totals understate it by the share docs/audit.md ("SCI for AI") measures for the operator',
     },
-    {
-      item: 'Kubernetes control plane, networking, storage and clients',
-      reason: 'outside the service; not metered per service',
-    },
-    { item: 'idle capacity not held by the service', reason: 'belongs to the provider, not to this consumer' },
-    {
-      item: 'model training and fine-tuning',
-      reason: 'the provider perspective; reported separately (SCI for AI 9.1)',
-    },
+    ...EXCLUDED_BY_EVERY_METHODOLOGY,
   ],
 } as const;
 

@@ -4,45 +4,15 @@ import { expect } from 'chai';
 import { after, before, describe, it } from 'mocha';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { DemandError } from '../../../operator/demand/demand-source.ts';
 import { PrometheusDemandSource } from '../../../operator/demand/prometheus-demand-source.ts';
 import { MODELS, VARIANTS, inferBody, post } from '../model-server/support.ts';
 import { spawnServe } from '../model-server/support-process.ts';
+import { findPrometheus, freePort, waitFor } from '../energy/prometheus-process.ts';
 import type { ServeProcess } from '../model-server/support-process.ts';
-
-function findPrometheus(): string {
-  const env = process.env['CARBONSCALE_PROMETHEUS'];
-  if (env && existsSync(env)) return env;
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir && existsSync(join(dir, 'prometheus'))) return join(dir, 'prometheus');
-  }
-  throw new Error(
-    "prometheus binary not found: run scripts/test.sh (scripts/setup.d/prometheus.sh installs Debian's " +
-      '`prometheus`), or set CARBONSCALE_PROMETHEUS to its path',
-  );
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 describe('PrometheusDemandSource (real Prometheus scraping a real model server)', function () {
   this.timeout(60_000);
