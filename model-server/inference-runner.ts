@@ -4,8 +4,10 @@
 import type { BatchingConfig } from './config.ts';
 import { HttpError } from './http-error.ts';
 import type { ServerMetrics } from './metrics.ts';
-import { OIP_TO_ORT, encodeOutput } from './oip-tensor.ts';
-import type { DecodedRequest, NumericArray, OipOutputTensor } from './oip-tensor.ts';
+import { ortTypeOf } from './oip-datatypes.ts';
+import type { NumericArray, OipDatatype } from './oip-datatypes.ts';
+import { encodeOutput } from './oip-tensor.ts';
+import type { DecodedRequest, OipOutputTensor } from './oip-tensor.ts';
 import type { LoadedVariant, VariantPool } from './variant-pool.ts';
 import type { RunTensor, TimedRun, WireTensor } from './worker-session.ts';
 
@@ -188,8 +190,8 @@ export class InferenceRunner {
   }
 }
 
-function tensor(datatype: string, data: NumericArray, dims: number[]): WireTensor {
-  return { type: OIP_TO_ORT[datatype]!, data, dims };
+function tensor(datatype: OipDatatype, data: NumericArray, dims: number[]): WireTensor {
+  return { type: ortTypeOf(datatype), data, dims };
 }
 
 function concat(parts: NumericArray[]): NumericArray {

@@ -1,22 +1,10 @@
 // Open Inference Protocol v2 JSON tensors <-> onnxruntime tensors. Validation names the input and the field that
 // is wrong (shape, datatype, data) so a client can fix its request from the 400 alone.
-import type { Tensor } from 'onnxruntime-node';
 import { HttpError } from './http-error.ts';
+import { inputRefusal, isOipDatatype, oipDatatypeOf, servedInput } from './oip-datatypes.ts';
+import type { NumericArray, OipDatatype } from './oip-datatypes.ts';
 
-export type OipDatatype =
-  | 'BOOL'
-  | 'UINT8'
-  | 'UINT16'
-  | 'UINT32'
-  | 'UINT64'
-  | 'INT8'
-  | 'INT16'
-  | 'INT32'
-  | 'INT64'
-  | 'FP16'
-  | 'FP32'
-  | 'FP64'
-  | 'BYTES';
+export type { NumericArray, OipDatatype } from './oip-datatypes.ts';
 
 /** A tensor's declared interface: `-1` marks a dynamic dimension (as in OIP model metadata). */
 export interface TensorSpec {
@@ -29,18 +17,6 @@ export interface ModelSignature {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
 }
-
-export type NumericArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array;
 
 /** A validated input: flat row-major data already in the model's element type. */
 export interface DecodedTensor {
@@ -64,87 +40,6 @@ export interface OipOutputTensor {
   datatype: OipDatatype;
   shape: number[];
   data: (number | boolean | string)[];
-}
-
-const ORT_TO_OIP: Record<string, OipDatatype> = {
-  bool: 'BOOL',
-  uint8: 'UINT8',
-  uint16: 'UINT16',
-  uint32: 'UINT32',
-  uint64: 'UINT64',
-  int8: 'INT8',
-  int16: 'INT16',
-  int32: 'INT32',
-  int64: 'INT64',
-  float16: 'FP16',
-  float32: 'FP32',
-  float64: 'FP64',
-  string: 'BYTES',
-};
-
-export const OIP_TO_ORT: Record<string, Tensor.Type> = {
-  BOOL: 'bool',
-  UINT8: 'uint8',
-  UINT16: 'uint16',
-  UINT32: 'uint32',
-  UINT64: 'uint64',
-  INT8: 'int8',
-  INT16: 'int16',
-  INT32: 'int32',
-  INT64: 'int64',
-  FP16: 'float16',
-  FP32: 'float32',
-  FP64: 'float64',
-  BYTES: 'string',
-};
-
-export function oipDatatype(ortType: string): OipDatatype {
-  const t = ORT_TO_OIP[ortType];
-  if (!t) throw new Error(`onnxruntime type ${ortType} has no Open Inference Protocol datatype`);
-  return t;
-}
-
-/** Integer ranges per datatype; floats accept any finite number. */
-const INT_RANGE: Record<string, [number, number]> = {
-  BOOL: [0, 1],
-  UINT8: [0, 255],
-  UINT16: [0, 65535],
-  UINT32: [0, 4294967295],
-  UINT64: [0, Number.MAX_SAFE_INTEGER],
-  INT8: [-128, 127],
-  INT16: [-32768, 32767],
-  INT32: [-2147483648, 2147483647],
-  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-};
-
-function allocate(datatype: OipDatatype, n: number, inputName: string): NumericArray {
-  switch (datatype) {
-    case 'FP32':
-      return new Float32Array(n);
-    case 'FP64':
-      return new Float64Array(n);
-    case 'INT8':
-      return new Int8Array(n);
-    case 'INT16':
-      return new Int16Array(n);
-    case 'INT32':
-      return new Int32Array(n);
-    case 'INT64':
-      return new BigInt64Array(n);
-    case 'UINT8':
-    case 'BOOL':
-      return new Uint8Array(n);
-    case 'UINT16':
-      return new Uint16Array(n);
-    case 'UINT32':
-      return new Uint32Array(n);
-    case 'UINT64':
-      return new BigUint64Array(n);
-    case 'FP16':
-    case 'BYTES':
-    default:
-      throw new HttpError(400, 'bad_datatype', `input '${inputName}': datatype ${datatype} is not supported here`);
-  }
 }
 
 /**
@@ -177,7 +72,10 @@ function decodeTensor(raw: unknown, index: number, spec: TensorSpec | undefined,
   if (typeof datatype !== 'string') {
     throw new HttpError(400, 'bad_datatype', `input '${name}': datatype: expected a string such as "${spec.datatype}"`);
   }
-  if (datatype !== spec.datatype) {
+  const served = servedInput(datatype);
+  if (!served && isOipDatatype(datatype))
+    throw new HttpError(400, 'bad_datatype', `input '${name}': ${inputRefusal(datatype)}`);
+  if (datatype !== spec.datatype || !served) {
     throw new HttpError(
       400,
       'bad_datatype',
@@ -220,8 +118,8 @@ function decodeTensor(raw: unknown, index: number, spec: TensorSpec | undefined,
       `input '${name}': data has ${flat.length} elements but shape [${dims.join(', ')}] needs ${n}`,
     );
   }
-  const out = allocate(spec.datatype, n, name);
-  const range = INT_RANGE[spec.datatype];
+  const out = served.array(n);
+  const range = served.range;
   for (let i = 0; i < n; i++) {
     let v = flat[i];
     if (spec.datatype === 'BOOL' && typeof v === 'boolean') v = v ? 1 : 0;
@@ -296,6 +194,8 @@ export function decodeInferRequest(body: unknown, signature: ModelSignature): De
   return { ...(typeof id === 'string' ? { id } : {}), inputs: decoded, outputs, rows };
 }
 
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Encodes an onnxruntime output (or a row slice of it) as an OIP JSON tensor, flat and row-major. */
 export function encodeOutput(
   name: string,
@@ -303,10 +203,23 @@ export function encodeOutput(
   dims: readonly number[],
   data: ArrayLike<number | bigint | boolean | string>,
 ): OipOutputTensor {
+  const datatype = oipDatatypeOf(type);
+  if (!datatype) {
+    throw new HttpError(500, 'runtime_error', `output '${name}': onnxruntime type ${type} has no OIP datatype`);
+  }
   const out: (number | boolean | string)[] = new Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    out[i] = typeof v === 'bigint' ? Number(v) : v;
+    // A JSON number is exact only up to 2^53: a larger 64-bit value is an error, never a silently rounded one.
+    if (typeof v === 'bigint' && (v > MAX_EXACT || v < -MAX_EXACT)) {
+      throw new HttpError(
+        500,
+        'runtime_error',
+        `output '${name}': data[${i}] = ${v} is outside the range a JSON number holds exactly (±2^53-1)`,
+      );
+    }
+    // onnxruntime holds bool as 0/1 bytes; OIP's JSON form of BOOL is true/false.
+    out[i] = typeof v === 'bigint' ? Number(v) : datatype === 'BOOL' ? Boolean(v) : v;
   }
-  return { name, datatype: oipDatatype(type), shape: [...dims], data: out };
+  return { name, datatype, shape: [...dims], data: out };
 }

@@ -2,15 +2,16 @@
 // and releases it when its run is done; a switch loads and warms the new session first, then swaps one
 // reference, so requests already holding the old session finish on it and none waits or fails. The old session
 // is released only after its last holder (when unloadInactive is set).
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { VariantConfig } from './config.ts';
 import type { ExecutionProviderDecision } from './execution-provider.ts';
 import type { Logger } from './logger.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { resolveModel } from './model-source.ts';
-import { OIP_TO_ORT, oipDatatype } from './oip-tensor.ts';
+import { inputRefusal, oipDatatypeOf, ortTypeOf, outputRefusal, servedInput } from './oip-datatypes.ts';
 import type { ModelSignature, TensorSpec } from './oip-tensor.ts';
 import { WorkerSession } from './worker-session.ts';
+import type { WireTensor } from './worker-session.ts';
 
 export interface LoadedVariant {
   readonly name: string;
@@ -47,14 +48,21 @@ export interface VariantPoolOptions {
   now: () => number;
 }
 
-function specsOf(meta: readonly ort.InferenceSession.ValueMetadata[], what: string): TensorSpec[] {
+/**
+ * The model's inputs or outputs as OIP tensor specs, refusing at load, by name, any whose datatype this server does
+ * not serve (oip-datatypes.ts): such a variant could be loaded but not warmed, or warmed but not answered.
+ */
+function specsOf(meta: readonly ort.InferenceSession.ValueMetadata[], what: 'input' | 'output'): TensorSpec[] {
   return meta.map((m) => {
     if (!m.isTensor) throw new Error(`${what} '${m.name}' is not a tensor; only tensor models can be served`);
-    return {
-      name: m.name,
-      datatype: oipDatatype(m.type),
-      shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)),
-    };
+    const datatype = oipDatatypeOf(m.type);
+    if (!datatype) {
+      throw new Error(`${what} '${m.name}': onnxruntime type ${m.type} has no Open Inference Protocol datatype`);
+    }
+    const refused =
+      what === 'input' ? (servedInput(datatype) ? undefined : inputRefusal(datatype)) : outputRefusal(datatype);
+    if (refused) throw new Error(`${what} '${m.name}': ${refused}`);
+    return { name: m.name, datatype, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
   });
 }
 
@@ -173,21 +181,20 @@ export class VariantPool {
       },
       this.opts.instances,
     );
-    const signature = {
-      inputs: specsOf(session.inputMetadata, 'input'),
-      outputs: specsOf(session.outputMetadata, 'output'),
-    };
-    const v: LoadedVariant = {
-      name,
-      uri: cfg.uri,
-      session,
-      signature,
-      modelBytes: file.bytes,
-      device: ep === 'cuda' ? 'gpu' : 'cpu',
-      refs: 0,
-      retired: false,
-    };
-    await warmUp(v);
+    let v: LoadedVariant;
+    try {
+      const signature = {
+        inputs: specsOf(session.inputMetadata, 'input'),
+        outputs: specsOf(session.outputMetadata, 'output'),
+      };
+      const device = ep === 'cuda' ? 'gpu' : 'cpu';
+      v = { name, uri: cfg.uri, session, signature, modelBytes: file.bytes, device, refs: 0, retired: false };
+      await warmUp(v);
+    } catch (err) {
+      // A variant that cannot be served keeps no workers; the error names the variant and what is wrong with it.
+      await session.release();
+      throw new Error(`variant ${name}: ${(err as Error).message}`, { cause: err });
+    }
     this.loaded.set(name, v);
     this.opts.logger.info('variant loaded', { variant: name, uri: cfg.uri, bytes: file.bytes, device: v.device });
     return v;
@@ -207,42 +214,17 @@ export class VariantPool {
   }
 }
 
-/** One run with zeros at batch 1, so the first real request does not pay for lazy initialisation. */
+/**
+ * One run with zeros at batch 1, so the first real request does not pay for lazy initialisation. The zeros are
+ * made by the same table the request decoder uses, so every input a request may carry can be warmed.
+ */
 export async function warmUp(v: Pick<LoadedVariant, 'session' | 'signature'>): Promise<void> {
-  const feeds: Record<string, ort.Tensor> = {};
+  const feeds: Record<string, WireTensor> = {};
   for (const s of v.signature.inputs) {
+    const served = servedInput(s.datatype);
+    if (!served) throw new Error(`cannot warm up input '${s.name}': ${inputRefusal(s.datatype)}`);
     const dims = s.shape.map((d) => (d < 0 ? 1 : d));
-    const n = dims.reduce((a, b) => a * b, 1);
-    const type = OIP_TO_ORT[s.datatype]!;
-    feeds[s.name] = zeros(type, n, dims);
+    feeds[s.name] = { type: ortTypeOf(s.datatype), data: served.array(dims.reduce((a, b) => a * b, 1)), dims };
   }
   await v.session.run(feeds);
-}
-
-function zeros(type: ort.Tensor.Type, n: number, dims: number[]): ort.Tensor {
-  switch (type) {
-    case 'float32':
-      return new ort.Tensor('float32', new Float32Array(n), dims);
-    case 'float64':
-      return new ort.Tensor('float64', new Float64Array(n), dims);
-    case 'int64':
-      return new ort.Tensor('int64', new BigInt64Array(n), dims);
-    case 'int32':
-      return new ort.Tensor('int32', new Int32Array(n), dims);
-    case 'uint8':
-      return new ort.Tensor('uint8', new Uint8Array(n), dims);
-    case 'bool':
-      return new ort.Tensor('bool', new Uint8Array(n), dims);
-    case 'float16':
-    case 'int16':
-    case 'int4':
-    case 'int8':
-    case 'string':
-    case 'uint16':
-    case 'uint32':
-    case 'uint4':
-    case 'uint64':
-    default:
-      throw new Error(`cannot warm up a model with a ${type} input`);
-  }
 }
