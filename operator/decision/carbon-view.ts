@@ -1,5 +1,6 @@
 // The policy's view of the carbon signal: the forecast it ranks by (the provider's, extended or replaced by the
-// history-based fallback) and whether now is a high-carbon hour (which unlocks the relaxed latency ceiling).
+// history-based fallback) and whether now is a high-carbon hour (which unlocks the relaxed latency ceiling; the
+// reason names the line when eco spends budget below it).
 import { budgetWindowMs } from './budget-window.ts';
 import { MS_PER_HOUR } from './energy-model.ts';
 import { buildFallbackForecast, DAY_MS } from './fallback-forecast.ts';
@@ -35,30 +36,60 @@ export function carbonView(input: DecisionInput, now: number): CarbonView {
   return { forecast: given.concat(ext), fallback: flagged };
 }
 
-/** High-carbon hour: at or above the mean of the last 24 h of measurements; with under 12 of them, at or above the
- *  median of a provider forecast for the next 24 h; with neither, not high-carbon (the strict ceiling holds). */
-export function isHighCarbon(
-  input: DecisionInput,
-  now: number,
+/** How an intensity compares with the high-carbon line, and what it was compared with (for the reason's words). */
+export interface CarbonLevel {
+  high: boolean;
+  /** 'mean': the mean of the last 24 h of values; 'median': the median of the provider forecast's next 24 h; 'none':
+   *  neither was available (never high-carbon). */
+  basis: 'mean' | 'median' | 'none';
+  /** The value compared with, gCO2eq/kWh (absent for 'none'). */
+  reference?: number;
+}
+
+/**
+ * The one high-carbon test (the relaxed latency ceiling's hours): intensity `I` at time `t` is high-carbon when at
+ * or above the mean of `I` and the values of the 24 h before `t` in `before` (ascending; the measured history);
+ * with under 12 of them, at or above the median of the provider forecast for the 24 h after `t`; with neither, not
+ * high-carbon (the strict ceiling holds). Takes a time, not "now", so a later time can be judged on the values the
+ * policy has for it.
+ */
+export function carbonLevel(
+  before: readonly IntensityPoint[],
+  t: number,
   I: number,
-  providerForecast: IntensityPoint[],
-): boolean {
-  const history = input.carbon.history ?? [];
+  providerForecast: readonly IntensityPoint[],
+): CarbonLevel {
   let sum = I;
   let n = 1;
-  for (let i = history.length - 1; i >= 0; i--) {
-    const p = history[i]!;
-    if (p.timeMs >= now) continue;
-    if (p.timeMs < now - DAY_MS + 1) break;
+  for (let i = lastBefore(before, t); i >= 0; i--) {
+    const p = before[i]!;
+    if (p.timeMs < t - DAY_MS + 1) break;
     sum += p.valueGPerKWh;
     n++;
   }
   // Relative tolerance: a flat series must count as "at the mean" whatever the summation order.
-  if (n >= 12) return I >= (sum / n) * (1 - 1e-9);
-  const next = providerForecast.filter((p) => p.timeMs <= now + DAY_MS).map((p) => p.valueGPerKWh);
-  if (next.length === 0) return false;
+  if (n >= 12) return { high: I >= (sum / n) * (1 - 1e-9), basis: 'mean', reference: sum / n };
+  const next: number[] = [];
+  for (const p of providerForecast) if (p.timeMs > t && p.timeMs <= t + DAY_MS) next.push(p.valueGPerKWh);
+  if (next.length === 0) return { high: false, basis: 'none' };
   next.sort((a, b) => a - b);
-  return I >= next[Math.floor(next.length / 2)]!;
+  const median = next[Math.floor(next.length / 2)]!;
+  return { high: I >= median, basis: 'median', reference: median };
+}
+
+/** Index of the last point strictly before t (−1 if none). */
+function lastBefore(points: readonly IntensityPoint[], t: number): number {
+  let lo = 0;
+  let hi = points.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (points[mid]!.timeMs < t) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }
 
 /** Time-weighted mean intensity over [a, b): each point holds until the next (the last for an hour); where no

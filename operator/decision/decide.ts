@@ -4,7 +4,7 @@
 // comments here say why each step is where it is.
 import { budgetUsed as budgetUsedOf } from './budget-books.ts';
 import { budgetWindowMs } from './budget-window.ts';
-import { carbonView, isHighCarbon } from './carbon-view.ts';
+import { carbonLevel, carbonView, type CarbonLevel } from './carbon-view.ts';
 import { validateDecisionInput } from './decision-input-error.ts';
 import { expectedRequests } from './demand-forecast.ts';
 import { ecoChoice, type EcoChoice } from './eco-choice.ts';
@@ -89,7 +89,11 @@ export function decide(input: DecisionInput, now: number): Decision {
   // ---- carbon view: forecast (given or built) and whether this is a high-carbon hour
   const view = eco && !noSignal ? carbonView(input, now) : { forecast: [], fallback: false };
   flags.fallbackForecast = view.fallback;
-  const highCarbon = eco && !noSignal ? isHighCarbon(input, now, intensity, view.fallback ? [] : view.forecast) : false;
+  const level: CarbonLevel | undefined =
+    eco && !noSignal
+      ? carbonLevel(input.carbon.history ?? [], now, intensity, view.fallback ? [] : view.forecast)
+      : undefined;
+  const highCarbon = level?.high === true;
   const relaxed = highCarbon && slo.relaxedLatencyP95Ms !== undefined;
   const sloNow = relaxed ? slo.relaxedLatencyP95Ms! : slo.latencyP95Ms;
   const window = budgetWindow(input, now);
@@ -106,6 +110,7 @@ export function decide(input: DecisionInput, now: number): Decision {
         intensity,
         forecast: view.forecast,
         highCarbon,
+        ...(level ? { level } : {}),
         window,
         canChangeVariant: state.lastChangeMs === undefined || now - state.lastChangeMs >= policy.minDwellMs,
         predictedRps: predicted,

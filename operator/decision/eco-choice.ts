@@ -2,6 +2,7 @@
 // over the rest of the window and a day ahead. Also: no signal (the fallback variant), GPU scarcity (a smaller
 // variant that fits), the budget allowance and the dwell hold. The notes it returns are the reason's words.
 import { planBudget } from './budget-plan.ts';
+import type { CarbonLevel } from './carbon-view.ts';
 import { expectedRequests } from './demand-forecast.ts';
 import { planGrid, type SlotGrid } from './plan-slots.ts';
 import type { DecisionFlags, DecisionInput, IntensityPoint, VariantProfile } from './types.ts';
@@ -19,6 +20,9 @@ export interface EcoContext {
   forecast: IntensityPoint[];
   /** Now is a high-carbon hour (at or above the last day's mean). */
   highCarbon: boolean;
+  /** Now against the high-carbon line (carbon-view.ts carbonLevel; `highCarbon` is its `high`): the reason's words
+   *  when budget is spent in an hour below it. */
+  level?: CarbonLevel;
   window: { startMs: number; endMs: number; servedTotal: number; servedDegraded: number };
   canChangeVariant: boolean;
   /** The expected request rate for this interval, requests/s. */
@@ -167,7 +171,31 @@ function planChoice(
     c.notes.push('the budget left in this window cannot pay for the minimum dwell');
   }
   if (!degrade && c.highCarbon) c.notes.push(whyNotNow(c, grid, plan.degraded, allowed / spend));
+  // Known limitation (docs/policy.md): the plan may spend budget it cannot place in a dirtier hour before the window
+  // ends in an hour below the high-carbon line. Say so rather than let the reason read like a dirty-hour swap.
+  if (degrade && !c.highCarbon && c.level) c.notes.push(belowLineWords(c.level, c.intensity!, c.window.endMs));
   return { targetIdx: degrade ? candIdx : 0, gpuForced: false, plan: { grid, degraded: plan.degraded } };
+}
+
+/** "not a high-carbon hour: 210 gCO2eq/kWh, below the last 24 h mean of 312; spending budget left that the plan
+ *  cannot place in a dirtier hour before this window ends at 00:00 UTC". */
+export function belowLineWords(level: CarbonLevel, intensity: number, windowEndMs: number): string {
+  const I = Math.round(intensity);
+  const ref = Math.round(level.reference ?? NaN);
+  const line =
+    level.basis === 'mean'
+      ? `below the last 24 h mean of ${ref}`
+      : level.basis === 'median'
+        ? `below the median of the next 24 h forecast, ${ref}`
+        : 'with under 12 h of measurements and no provider forecast to compare with';
+  const end = new Date(windowEndMs).toISOString();
+  const at = end.endsWith('T00:00:00.000Z')
+    ? `${end.slice(0, 10)} 00:00 UTC`
+    : `${end.slice(0, 16).replace('T', ' ')} UTC`;
+  return (
+    `not a high-carbon hour: ${I} gCO2eq/kWh, ${line}; spending budget left that the plan cannot place in a ` +
+    `dirtier hour before this window ends (${at})`
+  );
 }
 
 /** Requests the minimum dwell from now is expected to carry within this window (the plan's slots); a dwell that

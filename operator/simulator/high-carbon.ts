@@ -1,4 +1,4 @@
-// Which steps of a trace count as high-carbon, by the rule decide() applies (see isHighCarbon in decision/carbon-view.ts), so
+// Which steps of a trace count as high-carbon, by the rule decide() applies (carbonLevel in decision/carbon-view.ts), so
 // that the baselines and the oracle get exactly the relaxed-ceiling allowance the policy gets.
 /** The same high-carbon test decide() applies, on measured history (exact, since history is the trace), and for
  *  the first steps on the trace's own forecast as the policy receives it (none: not high-carbon). */
