@@ -1,6 +1,6 @@
 // Helpers the scenarios share: the leader process, waiting for quiet, a burst of spec changes, convergence.
 import { objectPath, Resources } from '../../../operator/kube/kube-client.ts';
-import { isLeaseTraffic, isWrite } from '../apiserver-audit.ts';
+import { countByVerbResource, describeCounts, isLeaseTraffic, isWrite, type AuditRequest } from '../apiserver-audit.ts';
 import { readTrail, type Trail } from '../audit-trail.ts';
 import { HARNESS_MANAGER, inferenceService, inParallel, type ServiceRef } from '../fixtures.ts';
 import { sleep, type OperatorProcess } from '../operator-process.ts';
@@ -46,16 +46,67 @@ export async function untilUsageRows(dir: string, moreThan: number, intervals = 
   }
 }
 
-/** Waits until the operators have made no write (but Lease renewals) for `settleMs`, at most `timeoutMs`. */
-export async function settle(ctx: SoakContext, settleMs = 10_000, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const recent = ctx.audit
-      .between(OPERATOR_USERS, Date.now() - settleMs)
-      .filter((x) => isWrite(x) && !isLeaseTraffic(x) && x.resource !== 'events');
-    if (recent.length === 0) return;
-    await sleep(2000);
+export interface SettleResult {
+  /** True: a window of `settleMs` inside the call held no operator write; false: none did before `timeoutMs`. */
+  settled: boolean;
+  /** From the call to the verdict. */
+  waitedMs: number;
+  /** The operators' writes in the last window looked at (empty when settled). */
+  writes: AuditRequest[];
+}
+
+const operatorWrites = (ctx: SoakContext, fromMs: number) =>
+  ctx.audit.between(OPERATOR_USERS, fromMs).filter((x) => isWrite(x) && !isLeaseTraffic(x) && x.resource !== 'events');
+
+/**
+ * Waits until the operators have made no write (but Lease renewals and Events) for `settleMs`, at most `timeoutMs`.
+ * The quiet window lies wholly inside this call, so settle waits at least `settleMs`: quiet before the call says
+ * nothing (the operators may not have started on what the caller just changed, or not have started at all).
+ * Returns whether it settled; a caller reports a timeout (settledOrRow) instead of measuring "quiet" that was not.
+ */
+export async function settle(ctx: SoakContext, settleMs = 10_000, timeoutMs = 120_000): Promise<SettleResult> {
+  if (!(settleMs > 0) || !(timeoutMs >= settleMs)) {
+    throw new RangeError(`settle: timeoutMs (${timeoutMs}) must be at least settleMs (${settleMs}), and settleMs > 0`);
   }
+  const start = Date.now();
+  const end = start + timeoutMs;
+  await sleep(settleMs);
+  for (;;) {
+    const now = Date.now();
+    const writes = operatorWrites(ctx, now - settleMs);
+    if (writes.length === 0) return { settled: true, waitedMs: now - start, writes };
+    if (now >= end) return { settled: false, waitedMs: now - start, writes };
+    // The earliest a quiet window can end is settleMs after the latest write; never look past the deadline.
+    const latest = Math.max(...writes.map((w) => w.atMs));
+    await sleep(Math.max(200, Math.min(latest + settleMs - now, end - now)));
+  }
+}
+
+/**
+ * settle(), and when it times out a failing row in `scenario` (and a log line) saying before what the operators
+ * were still writing, with the writes of the last window: what follows was measured on a state that was not quiet.
+ */
+export async function settledOrRow(
+  ctx: SoakContext,
+  scenario: string,
+  before: string,
+  settleMs = 10_000,
+  timeoutMs = 120_000,
+): Promise<boolean> {
+  const s = await settle(ctx, settleMs, timeoutMs);
+  if (!s.settled) {
+    const writes = describeCounts(countByVerbResource(s.writes));
+    ctx.log(`${scenario}: not quiet within ${timeoutMs / 1000} s before ${before}; last window's writes: ${writes}`);
+    ctx.results.check(
+      scenario,
+      `before ${before}: operators quiet (no write but Leases and Events) for ${settleMs / 1000} s`,
+      false,
+      `still writing after ${(s.waitedMs / 1000).toFixed(0)} s`,
+      `quiet within ${timeoutMs / 1000} s`,
+      writes,
+    );
+  }
+  return s.settled;
 }
 
 let burstNo = 0;

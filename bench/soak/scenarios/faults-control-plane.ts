@@ -6,7 +6,7 @@ import { countByVerbResource, describeCounts } from '../apiserver-audit.ts';
 import { sleep, type OperatorProcess } from '../operator-process.ts';
 import { OPERATOR_USERS } from '../soak-cluster.ts';
 import type { Scenario, SoakContext } from './context.ts';
-import { auditDirOf, converged, convergedRow, ensureLeader, settle, specBurst } from './common.ts';
+import { auditDirOf, converged, convergedRow, ensureLeader, settledOrRow, specBurst } from './common.ts';
 
 /** LISTs answered 200 per resource in [fromMs, now), and the largest count. */
 function listsSince(ctx: SoakContext, fromMs: number): { byResource: Record<string, number>; max: number } {
@@ -24,7 +24,7 @@ async function rideOut(
   what: string,
 ) {
   const r = ctx.results;
-  await settle(ctx);
+  await settledOrRow(ctx, scenario, what);
   const t0 = Date.now();
   const starts = op.starts;
   await outage();

@@ -8,7 +8,7 @@ import { HARNESS_MANAGER, inferenceService, inParallel, type ServiceRef } from '
 import { sleep, sumMetric } from '../operator-process.ts';
 import { OPERATOR_USERS } from '../soak-cluster.ts';
 import type { Scenario } from './context.ts';
-import { auditDirOf, converged, convergedRow, ensureLeader, eventsSince, settle, specBurst } from './common.ts';
+import { auditDirOf, converged, convergedRow, ensureLeader, eventsSince, settledOrRow, specBurst } from './common.ts';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -156,7 +156,7 @@ export const clockSkew: Scenario = {
         `operator ${skewS > 0 ? '+' : ''}${skewS} s from the apiserver: spec changes reconciled`,
         await converged(ctx),
       );
-      await settle(ctx, 10_000, 60_000);
+      await settledOrRow(ctx, S, `the ${skewS > 0 ? '+' : ''}${skewS} s checks`, 10_000, 60_000);
       const m = await op.metrics();
       const refused = sumMetric(m, 'carbonscale_carbon_rejected_values_total');
       r.check(

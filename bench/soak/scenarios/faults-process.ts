@@ -14,7 +14,7 @@ import {
   converged,
   convergedRow,
   ensureLeader,
-  settle,
+  settledOrRow,
   untilUsageRows,
 } from './common.ts';
 
@@ -28,7 +28,7 @@ export const killDuringWork: Scenario = {
     const { results: r } = ctx;
     const dir = auditDirOf(ctx);
     const op = await ensureLeader(ctx);
-    await settle(ctx);
+    await settledOrRow(ctx, F1, 'the kills');
     // The kills must land on a trail that holds usage rows (an accounting interval accounted), or "no acknowledged
     // record lost" says nothing of the usage stream: rows come only at interval boundaries.
     const first = await untilUsageRows(dir, 0);
@@ -62,7 +62,7 @@ export const killDuringWork: Scenario = {
     // (b) during the audit sink's rotation: SIGTERM starts the ordered stop (the sink rotates what is pending into
     // Parquet as it closes); kill -9 lands at several points of it.
     for (const delayMs of ctx.opts.quick ? [200] : [50, 200, 600]) {
-      await settle(ctx, 5000);
+      await settledOrRow(ctx, F1, `the kill -9 ${delayMs} ms after SIGTERM`, 5000);
       // Usage rows of this process still in the journal (rotation is hourly): what the stop rotates into Parquet.
       const before = await untilUsageRows(dir, (await readTrail(dir)).usage.size);
       op.signal('SIGTERM');
@@ -81,7 +81,7 @@ export const killDuringWork: Scenario = {
       await op.start();
       await op.waitReady(ctx.opts.timeoutMs);
     }
-    await settle(ctx, 5000);
+    await settledOrRow(ctx, F1, "counting the restarted operator's new intervals", 5000);
     // The accountant goes on after the kills: the restarted process adds rows of its own (a re-accounted interval
     // keeps its record id, so only a new interval adds one).
     const last = (await readTrail(dir)).usage.size;
@@ -122,7 +122,7 @@ export const leaderFailover: Scenario = {
     const b = env.operator(OPERATOR_USERS[1], { leaderElect: true, auditDir: auditDirOf(ctx) });
     await b.start();
     await b.waitReady(ctx.opts.timeoutMs);
-    await settle(ctx);
+    await settledOrRow(ctx, F4, 'the standby check');
     const tStandby = Date.now();
     await sleep(10_000);
     const standbyWrites = audit.between([OPERATOR_USERS[1]], tStandby, Date.now()).filter((x) => isWrite(x));
@@ -171,7 +171,7 @@ export const leaderFailover: Scenario = {
       `old last ${iso(lastA)}, new first ${iso(firstB)}`,
       'old < new',
     );
-    await settle(ctx, 5000);
+    await settledOrRow(ctx, F4, 'audit verify after the failover', 5000);
     const v = auditVerify(auditDirOf(ctx));
     r.check(
       F4,

@@ -8,7 +8,7 @@ import { quantile } from '../results.ts';
 import { OPERATOR_USERS } from '../soak-cluster.ts';
 import { keyOf } from '../world-view.ts';
 import type { Scenario, SoakContext } from './context.ts';
-import { ensureLeader, eventsSince, settle } from './common.ts';
+import { ensureLeader, eventsSince, settledOrRow } from './common.ts';
 
 const S = 'scale';
 
@@ -46,7 +46,7 @@ async function quiet(ctx: SoakContext, op: OperatorProcess, label: string): Prom
   const { audit, results: r, opts } = ctx;
   // Quiet means past a whole policy interval with no write: writes due at interval boundaries show up here.
   const interval = ctx.world.spec.intervalSeconds * 1000;
-  await settle(ctx, interval + 5000, 3 * interval);
+  await settledOrRow(ctx, S, `the ${label} window`, interval + 5000, 3 * interval);
   const from = Date.now();
   const socketsBefore = op.connectionIdsTo(ctx.env.cp.apiPort);
   const cpu0 = op.cpuSeconds() ?? NaN;
@@ -197,7 +197,8 @@ async function carbonStep(ctx: SoakContext, op: OperatorProcess): Promise<void> 
     describeWrites(ctx, others),
   );
   // The quiet minutes after the step: no swap writes, nothing at all but Leases.
-  await settle(ctx, ctx.world.spec.intervalSeconds * 1000 + 5000, 3 * ctx.world.spec.intervalSeconds * 1000);
+  const interval = ctx.world.spec.intervalSeconds * 1000;
+  await settledOrRow(ctx, S, 'the quiet minutes after the carbon step', interval + 5000, 3 * interval);
   const from = Date.now();
   await sleep(opts.quietSeconds * 1000);
   const after = audit.between(OPERATOR_USERS, from, Date.now()).filter((x) => isWrite(x) && !isLeaseTraffic(x));
@@ -264,7 +265,7 @@ async function observedGeneration(ctx: SoakContext): Promise<void> {
 async function apiserverRestart(ctx: SoakContext): Promise<void> {
   const { env, audit, results: r } = ctx;
   const op = ctx.leader!;
-  await settle(ctx);
+  await settledOrRow(ctx, S, 'the apiserver restart');
   const t0 = Date.now();
   await env.cp.restartApiserver();
   const back = Date.now();
@@ -295,7 +296,7 @@ async function apiserverRestart(ctx: SoakContext): Promise<void> {
   if (exited) {
     await op.start();
     await op.waitReady(ctx.opts.timeoutMs);
-    await settle(ctx);
+    await settledOrRow(ctx, S, 'going on after the leader restarted (it lost its lease in the apiserver restart)');
   }
 }
 
@@ -303,7 +304,7 @@ async function apiserverRestart(ctx: SoakContext): Promise<void> {
 async function killRestart(ctx: SoakContext): Promise<void> {
   const { env, view, world, audit, results: r } = ctx;
   const op = ctx.leader!;
-  await settle(ctx);
+  await settledOrRow(ctx, S, 'the kill -9 of the leader');
   const eco = world.services.filter((s) => s.tier === 'eco');
   const before = new Map(eco.map((s) => [keyOf(s), view.status(s)?.budget?.usedFraction as number | undefined]));
   const variants = new Map(world.services.map((s) => [keyOf(s), view.variant(s)]));
