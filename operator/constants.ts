@@ -117,6 +117,8 @@ export const Component = {
 export const Annotation = {
   /** On the Deployment: the variant carbonscale applied (what the workload is set to run). */
   variant: 'carbonscale.dev/variant',
+  /** On the Deployment: the service's first accounting interval start (operator clock), set by the first apply. */
+  accountingSince: 'carbonscale.dev/accounting-since',
   decisionReason: 'carbonscale.dev/last-decision',
 } as const;
 

@@ -4,6 +4,7 @@
 import { withDefaults } from '../api/defaults.ts';
 import type { Defaulted, InferenceService } from '../api/types.ts';
 import { newBooks } from '../decision/engine.ts';
+import { accountingStart } from './accounting-start.ts';
 import { emptyLedger, withInterval } from './demand-ledger.ts';
 import { freeGpus, podsView } from './gpu-headroom.ts';
 import { emptyPodLog } from './pod-log.ts';
@@ -77,12 +78,33 @@ function recall(ctx: ReconcilerContext, isvc: Defaulted<InferenceService>, now: 
   return memory;
 }
 
-/** The running emissions total from status (a restart), or a new one from the next accounting boundary. */
+/**
+ * The running emissions total from status (a restart), and where accounting starts (accounting-start.ts): after the
+ * last interval status counted, else from the start the first apply wrote onto the Deployment (a restart before
+ * the first status write), else the next accounting boundary (a new service).
+ */
 function recallUsage(ctx: ReconcilerContext, isvc: Defaulted<InferenceService>, now: number): UsageMemory {
   const st = isvc.status?.emissions;
-  const acct = ctx.options.accountingIntervalMs;
-  const until = st?.until ? Date.parse(st.until) : NaN;
-  const from = Number.isFinite(until) ? until : Math.ceil(now / acct) * acct;
+  const { namespace, name } = isvc.metadata;
+  const start = accountingStart(
+    isvc,
+    ctx.ports.cache.deployment(`${namespace}/${name}`),
+    now,
+    ctx.options.accountingIntervalMs,
+  );
+  if (start.distrusted)
+    ctx.log.warn('accounting start on the Deployment not used; accounting from the next boundary', {
+      namespace,
+      name,
+      error: start.distrusted,
+    });
+  else if (start.basis === 'deployment')
+    ctx.log.info('no interval in status yet; accounting from the start the Deployment carries', {
+      namespace,
+      name,
+      from: new Date(start.fromMs).toISOString(),
+    });
+  const from = start.fromMs;
   // The total continues from status; the accountant rolls it over at the next UTC day.
   return {
     emissions: { day: st?.day ?? utcDay(now), todayG: st?.todayG ?? 0, untilMs: from },
