@@ -264,6 +264,7 @@ function buildManager(c: Core, ctl: ReturnType<typeof buildControllers>): Manage
   c.leader.is = () => manager.isLeader;
   const readings = carbonSourceReadings(c.client, {
     onError: (e) => c.log.warn('CarbonSource status: readings not written', { error: String(e) }),
+    stored: (name) => caches.carbonSources.get(name),
   });
   manager.add(...caches.all.map(cacheRunnable));
   // Leader-only, in start order; they stop in reverse (the audit sink closes last).
