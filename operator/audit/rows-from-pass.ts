@@ -4,6 +4,7 @@
 import type { Defaulted, InferenceService, VariantSpec } from '../api/types.ts';
 import type { DecisionInput as PolicyInput } from '../decision/types.ts';
 import type { ServedCounts } from '../demand/served-counts.ts';
+import type { MeasuredLatency } from '../demand/served-latency.ts';
 import { DEFAULT_HEADROOM, replicasNeeded } from '../decision/index.ts';
 import { makeDecisionRecord, type DecisionKind, type DecisionRecord, type DecisionState } from './decision.ts';
 import {
@@ -94,6 +95,33 @@ export interface UsageRowFacts extends RowIdentity {
   energy?: { measured?: { kWh: number; source: string }; meter?: string; fallbackReason?: string };
   /** Counted requests, inferences and tokens (absent: modelled from the rate). */
   counts?: ServedCounts;
+  /** Latency measured from the runtime's request-duration histogram (absent: unknown, the row says null). */
+  latency?: MeasuredLatency;
+  /** The decisions over the whole interval used the relaxed ceiling (true) or not (false); absent: mixed or unknown. */
+  relaxedLatency?: boolean;
+}
+
+/**
+ * slo_met (docs/audit.md): the measured p95 within the latency ceiling in force — slo.relaxedLatencyP95Ms when the
+ * interval's decisions used it, else slo.latencyP95Ms. Where the ceiling changed inside the interval (or is not
+ * known) the answer is given only when both agree; a p95 above the histogram's largest finite bound is a miss only
+ * when that bound is at or over the ceiling. Undefined: unknown.
+ */
+export function sloMetOf(
+  slo: { latencyP95Ms: number; relaxedLatencyP95Ms?: number },
+  latency: MeasuredLatency | undefined,
+  relaxed: boolean | undefined,
+): boolean | undefined {
+  if (!latency) return undefined;
+  const strict = slo.latencyP95Ms;
+  const loose = slo.relaxedLatencyP95Ms ?? strict;
+  const ceilings = relaxed === true ? [loose] : relaxed === false ? [strict] : [strict, loose];
+  const lo = Math.min(...ceilings);
+  const hi = Math.max(...ceilings);
+  if (latency.p95AboveMs !== undefined) return latency.p95AboveMs >= hi ? false : undefined;
+  if (latency.p95Ms <= lo) return true;
+  if (latency.p95Ms > hi) return false;
+  return undefined;
 }
 
 function carbonOf(f: UsageRowFacts): CarbonReading | MissingCarbonReading {
@@ -135,6 +163,7 @@ export function usageRow(f: UsageRowFacts): UsageRecord {
   const embodied = isvc.spec.carbon.embodiedGPerGpuHour;
   const e = f.energy ?? {};
   const modelled = Math.round(f.rps * secs);
+  const sloMet = sloMetOf(isvc.spec.slo, f.latency, f.relaxedLatency);
   return computeUsageRecord({
     intervalStartMs: f.fromMs,
     intervalEndMs: f.toMs,
@@ -169,6 +198,8 @@ export function usageRow(f: UsageRowFacts): UsageRecord {
     inferencesMethod: f.counts ? 'measured' : 'modelled',
     ...(f.counts?.promptTokens !== undefined ? { promptTokens: f.counts.promptTokens } : {}),
     ...(f.counts?.generatedTokens !== undefined ? { generatedTokens: f.counts.generatedTokens } : {}),
+    ...(f.latency ? { latencyP50Ms: f.latency.p50Ms, latencyP95Ms: f.latency.p95Ms } : {}),
+    ...(sloMet !== undefined ? { sloMet } : {}),
     baseline: {
       replicas: base,
       gpusPerReplica: full.gpusPerReplica,

@@ -1,15 +1,7 @@
 // Pure usage accounting: one record per InferenceService per accounting interval. No I/O, no clock: the
 // controller passes everything in, so an auditor can recompute every derived column from the row alone
 // (methodology in docs/audit.md, methodology version METHODOLOGY_VERSION).
-import {
-  AuditInputError,
-  finite,
-  nonNegative,
-  nonNegativeInt,
-  optionalFinite,
-  requireString,
-  stableId,
-} from './validate.ts';
+import { AuditInputError, finite, nonNegative, nonNegativeInt, requireString, stableId } from './validate.ts';
 import type { Unchecked } from '../decision/unchecked.ts';
 
 /** 2.2.0: the columns of 2.1.0; the baseline of an interval that ran the full variant is what ran (docs/audit.md). */
@@ -137,9 +129,10 @@ export interface UsageInput {
   /** Prompt and generated tokens counted by the runtime (SCI for AI's per-token unit); absent: not counted. */
   promptTokens?: number;
   generatedTokens?: number;
+  /** Latency measured from the runtime's request-duration histogram (docs/audit.md); absent: unknown. */
   latencyP50Ms?: number;
   latencyP95Ms?: number;
-  /** Whether the service met its latency SLO over the interval, when known. */
+  /** The measured p95 within the ceiling in force (rows-from-pass.ts sloMetOf), when known. */
   sloMet?: boolean;
   baseline: BaselineInput;
   /** Fraction (0..1) of the degradation budget used so far in the budget window. */
@@ -306,8 +299,10 @@ function checkInput(input: Unchecked<UsageInput>): void {
   if (input.promptTokens !== undefined) nonNegativeInt(input.promptTokens, 'promptTokens');
   if (input.generatedTokens !== undefined) nonNegativeInt(input.generatedTokens, 'generatedTokens');
   checkMeter(input);
-  optionalFinite(input.latencyP50Ms, 'latencyP50Ms');
-  optionalFinite(input.latencyP95Ms, 'latencyP95Ms');
+  if (input.latencyP50Ms !== undefined) nonNegative(input.latencyP50Ms, 'latencyP50Ms');
+  if (input.latencyP95Ms !== undefined) nonNegative(input.latencyP95Ms, 'latencyP95Ms');
+  if (input.sloMet !== undefined && typeof input.sloMet !== 'boolean')
+    throw new AuditInputError('sloMet', 'must be a boolean when given');
   nonNegative(input.baseline?.replicas, 'baseline.replicas');
   nonNegativeInt(input.baseline?.gpusPerReplica, 'baseline.gpusPerReplica');
   finite(input.degradationBudgetUsed, 'degradationBudgetUsed');

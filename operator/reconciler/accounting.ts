@@ -14,7 +14,14 @@ import { usageRow, type RowSignal } from '../audit/rows-from-pass.ts';
 import { EventAction, Reason } from '../constants.ts';
 import { requestsServed } from '../decision/budget-books.ts';
 import { valueAt } from '../decision/fallback-forecast.ts';
-import { countersAtBoundary, countsOver, energyOver, replicasFromPods, settleOf } from './interval-measures.ts';
+import {
+  countersAtBoundary,
+  countsOver,
+  energyOver,
+  latencyOver,
+  replicasFromPods,
+  settleOf,
+} from './interval-measures.ts';
 import type { ReconcilerContext, SignalSample, UsageMemory, WorkloadSample } from './pass-context.ts';
 import { notePods, prunePodLog } from './pod-log.ts';
 import { driftNote, noteMeasured, type DriftChange } from './profile-drift.ts';
@@ -80,9 +87,10 @@ export class Accountant {
     const fromPods = replicasFromPods(mem, a, b);
     let written = false;
     try {
-      const [energy, counts] = await Promise.all([
+      const [energy, counts, latency] = await Promise.all([
         energyOver(m, isvc, mem, variant, a, b),
         countsOver(m, isvc, mem, pods, a, b),
+        latencyOver(m, isvc, mem, pods, a, b),
       ]);
       const row = usageRow({
         clusterId: this.ctx.options.clusterId,
@@ -103,6 +111,8 @@ export class Accountant {
         budgetUsed: w.budgetUsed,
         energy,
         ...(counts?.counted ? { counts: counts.counts } : {}),
+        ...(latency?.measured ? { latency: latency.latency } : {}),
+        ...(w.relaxedLatency !== undefined ? { relaxedLatency: w.relaxedLatency } : {}),
       });
       if (this.ctx.ports.audit) {
         await this.ctx.ports.audit.writeUsage(row);
@@ -194,7 +204,13 @@ function workloadOver(log: readonly WorkloadSample[], a: number, b: number) {
   const first = log[0];
   if (first && first.atMs > a) weighted += first.ready * (Math.min(first.atMs, b) - a);
   const end = at(b - 1);
+  // The latency ceiling in force over the whole interval; undefined when it changed inside it or the log does not
+  // reach back to its start (the row's slo_met is then known only where both ceilings agree).
+  const inForce = log.filter((s, i) => s.atMs < b && (log[i + 1]?.atMs ?? Infinity) > a);
+  const relaxed = new Set(inForce.map((s) => s.relaxedLatency));
+  const relaxedLatency = known && relaxed.size === 1 ? [...relaxed][0] : undefined;
   return {
+    ...(relaxedLatency !== undefined ? { relaxedLatency } : {}),
     ...(m?.variant !== undefined ? { variant: m.variant } : {}),
     desired: m?.desired ?? 0,
     readyEnd: end?.ready ?? 0,

@@ -4,6 +4,7 @@
 import type { Defaulted, InferenceService, VariantSpec } from '../api/types.ts';
 import type { ReplicasAverageMethod } from '../audit/usage.ts';
 import type { CountReading, CountTarget } from '../demand/served-counts.ts';
+import type { LatencyReading } from '../demand/served-latency.ts';
 import { J_PER_KWH, type MeteredPod } from '../energy/energy-source.ts';
 import type { KubeObject } from '../kube/kube-client.ts';
 import type { MeterPort } from './meter-port.ts';
@@ -123,7 +124,28 @@ export async function countsOver(
   });
 }
 
-/** A boundary reached: a count source that reads the pods reads them now. */
+/** Measured latency of [a, b), or why it is unknown; undefined when the demand path has no latency source. */
+export async function latencyOver(
+  m: MeterPort | undefined,
+  isvc: Defaulted<InferenceService>,
+  mem: UsageMemory,
+  pods: readonly KubeObject[],
+  a: number,
+  b: number,
+): Promise<LatencyReading | undefined> {
+  const src = m?.latency?.(isvc);
+  if (!m || !src) return undefined;
+  const w = wallSpan(m, a, b);
+  if (typeof w === 'string') return { measured: false, source: src.name, reason: w };
+  return src.latency(countTarget(m, isvc, mem, pods, a, b, w.toWall), {
+    fromMs: a,
+    toMs: b,
+    wallFromMs: w.from,
+    wallToMs: w.to,
+  });
+}
+
+/** A boundary reached: count and latency sources that read the pods read them now. */
 export async function countersAtBoundary(
   m: MeterPort | undefined,
   isvc: Defaulted<InferenceService>,
@@ -131,17 +153,18 @@ export async function countersAtBoundary(
   pods: readonly KubeObject[],
   boundaryMs: number,
 ): Promise<void> {
-  const src = m?.counts(isvc);
-  if (!m || !src?.atBoundary || m.toWall(boundaryMs) === undefined) return;
-  await src.atBoundary(
-    countTarget(m, isvc, mem, pods, boundaryMs, boundaryMs + 1, (ms) => m.toWall(ms) ?? ms),
-    boundaryMs,
-    m.wallNow(),
-  );
+  if (!m || m.toWall(boundaryMs) === undefined) return;
+  const target = countTarget(m, isvc, mem, pods, boundaryMs, boundaryMs + 1, (ms) => m.toWall(ms) ?? ms);
+  const counts = m.counts(isvc);
+  const latency = m.latency?.(isvc);
+  await Promise.all([
+    counts?.atBoundary?.(target, boundaryMs, m.wallNow()),
+    latency?.atBoundary?.(target, boundaryMs).catch(() => undefined),
+  ]);
 }
 
 /** Clock ms an interval waits after its end before it is accounted (its meter's samples must be in). */
 export function settleOf(m: MeterPort | undefined, isvc: Defaulted<InferenceService>): number {
   if (!m || m.toWall(0) === undefined) return 0;
-  return Math.max(m.energy(isvc).settleMs, m.counts(isvc)?.settleMs ?? 0);
+  return Math.max(m.energy(isvc).settleMs, m.counts(isvc)?.settleMs ?? 0, m.latency?.(isvc)?.settleMs ?? 0);
 }

@@ -3,6 +3,7 @@
 // Absent (unit tests, or no meters wired): every row is estimated and modelled, as it says.
 import type { Defaulted, InferenceService } from '../api/types.ts';
 import type { ServedCountSource } from '../demand/served-counts.ts';
+import type { ServedLatencySource } from '../demand/served-latency.ts';
 import type { EnergySource } from '../energy/energy-source.ts';
 import type { KubeObject } from '../kube/kube-client.ts';
 
@@ -11,6 +12,8 @@ export interface MeterPort {
   energy(isvc: Defaulted<InferenceService>): EnergySource;
   /** The service's served-count source, when its demand path can count (prometheus, scrape); else undefined. */
   counts(isvc: Defaulted<InferenceService>): ServedCountSource | undefined;
+  /** The service's served-latency source, by the same rule as counts; absent or undefined: latency unknown. */
+  latency?(isvc: Defaulted<InferenceService>): ServedLatencySource | undefined;
   /** host:port of a pod's metrics endpoint (the scrape count source reads it). */
   address(pod: KubeObject): string | undefined;
   /** Wall ms of a clock time; undefined on a replay clock (meters count real seconds: nothing is measured). */

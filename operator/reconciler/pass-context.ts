@@ -59,6 +59,8 @@ export interface WorkloadSample {
   ready: number;
   /** The plan's "budget used" at that time (the audit column). */
   budgetUsed: number;
+  /** The decision used the relaxed latency ceiling (slo.relaxedLatencyP95Ms): the usage row's slo_met ceiling. */
+  relaxedLatency?: boolean;
 }
 
 /** The signal a pass used, from a time on. */

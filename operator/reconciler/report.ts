@@ -134,13 +134,15 @@ function recordSamples(pass: ObservedPass, g: GatheredPass, d: DecidedPass): voi
     desired: w.replicas,
     ready: w.ready,
     budgetUsed: d.step.budgetUsed,
+    relaxedLatency: d.step.decision.flags.relaxedLatency,
   };
   if (
     !last ||
     last.variant !== sample.variant ||
     last.desired !== sample.desired ||
     last.ready !== sample.ready ||
-    last.budgetUsed !== sample.budgetUsed
+    last.budgetUsed !== sample.budgetUsed ||
+    last.relaxedLatency !== sample.relaxedLatency
   )
     m.workloadLog.push(sample);
   const prev = m.signalLog[m.signalLog.length - 1]?.signal;

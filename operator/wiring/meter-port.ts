@@ -9,6 +9,9 @@ import type { OperatorClock } from '../clock.ts';
 import { PrometheusServedCounts } from '../demand/prometheus-served-counts.ts';
 import { ScrapeServedCounts } from '../demand/scrape-served-counts.ts';
 import type { ServedCountSource } from '../demand/served-counts.ts';
+import { PrometheusServedLatency } from '../demand/prometheus-served-latency.ts';
+import { ScrapeServedLatency } from '../demand/scrape-served-latency.ts';
+import type { ServedLatencySource } from '../demand/served-latency.ts';
 import type { EnergySource, EnergySourceName } from '../energy/energy-source.ts';
 import { createEnergySource } from '../energy/registry.ts';
 import type { KubeObject } from '../kube/kube-client.ts';
@@ -41,6 +44,7 @@ export function meterPort(o: MeterPortOptions): MeterPort {
   const wallNow = o.wallNow ?? Date.now;
   const energy = new Map<string, { spec: string; src: EnergySource }>();
   const counts = new Map<string, { spec: string; src: ServedCountSource | undefined }>();
+  const latencies = new Map<string, { spec: string; src: ServedLatencySource | undefined }>();
   const keyOf = (isvc: Defaulted<InferenceService>) => `${isvc.metadata.namespace}/${isvc.metadata.name}`;
   const energyOf = (isvc: Defaulted<InferenceService>): EnergySource => {
     const name = isvc.spec.energy?.source ?? o.energy.source;
@@ -79,10 +83,30 @@ export function meterPort(o: MeterPortOptions): MeterPort {
     counts.set(keyOf(isvc), { spec, src });
     return src;
   };
+  // The latency histogram is read on the same demand paths as the counts (trace and static demand: none).
+  const latencyOf = (isvc: Defaulted<InferenceService>): ServedLatencySource | undefined => {
+    const d = isvc.spec.demand;
+    const spec = JSON.stringify([d.source, d.prometheusUrl]);
+    const e = latencies.get(keyOf(isvc));
+    if (e?.spec === spec) return e.src;
+    const src =
+      d.source === 'prometheus' && d.prometheusUrl
+        ? new PrometheusServedLatency({
+            url: d.prometheusUrl,
+            maxGapMs: o.energy.maxGapMs,
+            ...(o.fetch ? { fetch: o.fetch } : {}),
+          })
+        : d.source === 'scrape'
+          ? new ScrapeServedLatency(o.fetch ? { fetch: o.fetch } : {})
+          : undefined;
+    latencies.set(keyOf(isvc), { spec, src });
+    return src;
+  };
   const c = o.clock;
   return {
     energy: energyOf,
     counts: countsOf,
+    latency: latencyOf,
     address: o.address,
     // A shifted wall clock (tests start the operator at another time of day) keeps its offset; a replay has none.
     toWall: (ms) => (c.replay ? undefined : ms - (c.now() - wallNow())),
