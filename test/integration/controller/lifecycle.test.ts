@@ -315,9 +315,9 @@ describe('controller against a real kube-apiserver', () => {
     expect(restarted.state.books.lastChangeMs).to.equal(booksBefore.lastChangeMs);
     // Until the next interval: no status write, no Event (the plan stands, restored).
     await new Promise((r) => setTimeout(r, Math.max(0, 20_000 - (now() % 20_000) - 1500)));
-    // Every InferenceService here, this case's and those the other cases left, is steady: none may write. (A
-    // restarted operator writes each CarbonSource's status.readings once, from an empty memory: the sources', not
-    // the services' doing.)
+    // Every InferenceService here, this case's and those the other cases left, is steady: none may write. (The
+    // CarbonSources' status.readings are the sources' doing, not counted here; restart-accounting.test.ts checks
+    // that a restart with unchanged values writes none.)
     expect(
       writes.filter((w) => w.includes('/inferenceservices/') && w.includes('/status')),
       'InferenceService status writes after the restart, within its interval',
