@@ -131,8 +131,11 @@ const COLUMNS: Column[] = [
   },
   {
     key: 'slo_met_share',
-    header: 'SLO met (% of time)',
-    help: 'minutes with the latency SLO met ÷ minutes with a known SLO state (the CSV has both minute counts)',
+    header: 'SLO met (% of known time)',
+    help:
+      'minutes with the measured p95 within the ceiling in force ÷ minutes whose SLO state is known (the CSV has both ' +
+      'minute counts); minutes whose latency is unknown (fewer than 20 requests, no request-duration histogram, ' +
+      'trace or static demand) are in neither; empty when no minute is known',
     kind: 'percent',
     value: (r) => sloShare([r]),
     total: sloShare,

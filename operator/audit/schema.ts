@@ -22,7 +22,7 @@ export interface ColumnSpec {
 }
 
 /** Every schema version a file or journal row may carry, oldest first (docs/audit.md, "Schema versions"). */
-export const SCHEMA_VERSIONS = ['1.0.0', '2.0.0', '2.1.0', '2.2.0'] as const;
+export const SCHEMA_VERSIONS = ['1.0.0', '2.0.0', '2.1.0', '2.2.0', '2.3.0'] as const;
 export type SchemaVersion = (typeof SCHEMA_VERSIONS)[number];
 
 /** The methodology each schema version's rows follow. */
@@ -30,7 +30,8 @@ export const METHODOLOGY_OF: Record<SchemaVersion, string> = {
   '1.0.0': 'carbonscale-sci-1',
   '2.0.0': 'carbonscale-sci-2',
   '2.1.0': 'carbonscale-sci-3',
-  '2.2.0': METHODOLOGY_VERSION,
+  '2.2.0': 'carbonscale-sci-4',
+  '2.3.0': METHODOLOGY_VERSION,
 };
 
 export function isSchemaVersion(v: unknown): v is SchemaVersion {
@@ -236,9 +237,27 @@ export const USAGE_COLUMNS: readonly ColumnSpec[] = [
     'tokens generated in the interval, counted by the runtime (vllm:generation_tokens_total); null when the runtime counts none',
     true,
   ),
-  c('latency_p50_ms', 'double', 'ms', 'median latency, when known', true),
-  c('latency_p95_ms', 'double', 'ms', '95th percentile latency, when known', true),
-  c('slo_met', 'bool', '-', 'latency SLO met over the interval, when known', true),
+  c(
+    'latency_p50_ms',
+    'double',
+    'ms',
+    "median latency of the requests answered in the interval, measured: from the model server's request-duration histogram (bucket increases over the interval, summed over the pods), interpolated within the bucket as histogram_quantile does, so an estimate exact to the bucket bounds; null when unknown (fewer than 20 requests, no histogram: another runtime, trace or static demand; a pod not read at both ends or restarted; always null before 2.3.0)",
+    true,
+  ),
+  c(
+    'latency_p95_ms',
+    'double',
+    'ms',
+    '95th percentile latency of the requests answered in the interval, measured and interpolated like latency_p50_ms (an estimate exact to the bucket bounds; above the largest finite bound it is that bound, a lower bound); null when unknown, as latency_p50_ms (always null before 2.3.0)',
+    true,
+  ),
+  c(
+    'slo_met',
+    'bool',
+    '-',
+    'latency_p95_ms within the p95 ceiling in force: slo.relaxedLatencyP95Ms when the decisions over the interval used it (eco, high-carbon hour), else slo.latencyP95Ms; null when the latency is unknown, when the ceiling changed inside the interval and the p95 lies between the two, or when the p95 is above the largest finite bucket bound and that bound is below the ceiling (always null before 2.3.0)',
+    true,
+  ),
   c(
     'baseline_replicas',
     'double',

@@ -4,12 +4,12 @@
 import { AuditInputError, finite, nonNegative, nonNegativeInt, requireString, stableId } from './validate.ts';
 import type { Unchecked } from '../decision/unchecked.ts';
 
-/** 2.2.0: the columns of 2.1.0; the baseline of an interval that ran the full variant is what ran (docs/audit.md). */
-export const SCHEMA_VERSION = '2.2.0';
-/** carbonscale-sci-4: carbonscale-sci-3 (measured energy where a meter covers the interval, counted requests, SCI for
- * AI per token) with the baseline of an unshaped interval (full variant) equal to its replica-time and utilisation
- * (docs/audit.md, "Methodology"). */
-export const METHODOLOGY_VERSION = 'carbonscale-sci-4';
+/** 2.3.0: the columns of 2.2.0; latency measured from the runtime's histogram and slo_met set (docs/audit.md). */
+export const SCHEMA_VERSION = '2.3.0';
+/** carbonscale-sci-5: carbonscale-sci-4 (measured energy where a meter covers the interval, counted requests, SCI for
+ * AI per token, an unshaped interval is its own baseline) with latency_p50_ms/latency_p95_ms measured from the
+ * runtime's request-duration histogram and slo_met against the ceiling in force (docs/audit.md, "Methodology"). */
+export const METHODOLOGY_VERSION = 'carbonscale-sci-5';
 
 export type Tier = 'premium' | 'eco';
 export type EnergyMethod = 'measured' | 'estimated';

@@ -113,11 +113,17 @@ export function derivedMismatches(r: Row): string[] {
   check('sci_g_per_1k_inferences', n('inferences') > 0 && total !== null ? (total / n('inferences')) * 1000 : null);
   if ('sci_g_per_1k_tokens' in r) out.push(...measuredEnergyMismatches(r, total, check));
   if (r.ci_fallback_used !== n('ci_fallback_level') > 0) out.push('ci_fallback_used disagrees with ci_fallback_level');
-  // carbonscale-sci-4 (2.2.0): an interval that ran the full variant is its own baseline.
-  if (r.methodology_version === 'carbonscale-sci-4' && r.variant_is_full === true) {
+  // carbonscale-sci-4 (2.2.0) and later: an interval that ran the full variant is its own baseline.
+  const since4 = r.methodology_version === 'carbonscale-sci-4' || r.methodology_version === 'carbonscale-sci-5';
+  if (since4 && r.variant_is_full === true) {
     check('baseline_replicas', n('replicas_avg'));
     if (r.utilization !== null) check('baseline_utilization', n('utilization'));
   }
+  // carbonscale-sci-5 (2.3.0): slo_met is a measured p95 against a ceiling; a median above the p95 is no histogram's.
+  if (r.slo_met !== null && r.slo_met !== undefined && r.latency_p95_ms === null)
+    out.push('slo_met is set but latency_p95_ms is null (slo_met compares the measured p95)');
+  if (r.latency_p50_ms !== null && r.latency_p95_ms !== null && n('latency_p50_ms') > n('latency_p95_ms'))
+    out.push(`latency_p50_ms=${String(r.latency_p50_ms)} is above latency_p95_ms=${String(r.latency_p95_ms)}`);
   return out;
 }
 

@@ -54,7 +54,7 @@ export const ENERGY_SOURCES: readonly EnergySourceDefinition[] = [
   {
     name: 'profile',
     title: 'power profile (estimate)',
-    docsUrl: 'docs/audit.md#methodology-carbonscale-sci-4',
+    docsUrl: 'docs/audit.md#methodology-carbonscale-sci-5',
     covers: 'estimated: idle + (busy − idle) × utilisation of the variant profile, per ready replica',
   },
 ];

@@ -36,7 +36,7 @@ describe('audit baseline: an unshaped interval is its own counterfactual', () =>
     expect(row.baseline_replicas).to.equal(1.25);
     expect(row.baseline_utilization).to.equal(row.utilization);
     expect(row.savings_co2e_g).to.equal(0);
-    expect(row.methodology_version).to.equal('carbonscale-sci-4');
+    expect(row.methodology_version).to.equal('carbonscale-sci-5');
     expect(derivedMismatches(row as unknown as Row)).to.deep.equal([]);
   });
 
