@@ -1,6 +1,6 @@
 // A restart between an operator's first apply of a new InferenceService and its first status write, against a real
 // kube-apiserver: the first operator applies the Deployment, every status write of it fails, and it is gone before
-// its first accounting boundary passes (no row, no status.emissions.until). The restarted operator must account the
+// the service's first accounting interval ends (no row, no status.emissions.until). The restarted operator must account the
 // service from the first interval after that apply (reconciler/accounting-start.ts: the start travels on the
 // Deployment), the trail must tile time (audit verify), and the restart must not rewrite the CarbonSource's
 // status.readings the first operator wrote (kube/carbon-source-readings.ts: seeded from the watch cache).
@@ -72,18 +72,24 @@ describe('restart before the first status write, against a real kube-apiserver',
       },
     });
     const spec = { tier: 'premium', carbon: { region: 'TEST', sourceRef: SOURCE, pue: 1.2 } };
-    await applyObj(kc, isvc('svc', ns, spec));
-    await waitFor('the first apply of the Deployment', () =>
-      admin(kc).getOrNull<any>(objectPath(Resources.deployment, 'svc', ns)),
-    );
-    const appliedBy = Date.now();
+    // Another service reads the source first, so its readings are in the CarbonSource's status before the one under
+    // test is created (the poller polls the pairs services read).
+    const other = await createNamespace(cluster().core, 'restart-other');
+    await applyObj(kc, isvc('warm', other, spec));
     const source = objectPath(Resources.carbonSource, SOURCE);
     await waitFor('the CarbonSource readings of the first operator', async () => {
       const r = (await admin(kc).get<any>(source)).status?.readings;
       return r?.length ? r : undefined;
     });
+    await applyObj(kc, isvc('svc', ns, spec));
+    await waitFor('the first apply of the Deployment', () =>
+      admin(kc).getOrNull<any>(objectPath(Resources.deployment, 'svc', ns)),
+    );
+    const appliedBy = Date.now();
+    // Gone at once: well before the end of the service's first accounting interval.
     await op.stop();
     op = undefined;
+    expect(await usageRows(auditDir, ns), 'rows of the first operator').to.deep.equal([]);
     expect((await getIsvc(kc, ns, 'svc')).status?.emissions, 'no status was written').to.equal(undefined);
     // Down for three whole intervals.
     await sleep(3 * A);
