@@ -68,7 +68,7 @@ export const inferenceServiceSpecSchema: Schema = obj(
   'What to serve, within which SLOs, and how far it may follow the grid.',
   {
     tier: str(
-      'premium: always the full variant; replicas follow demand only. eco: may use smaller variants and fewer replicas when the grid is dirty, within its floors and budget, for a discount.',
+      'premium: always the full variant; replicas follow demand only. eco: may use smaller variants and fewer replicas in the hours of its budget window where that saves the most carbon (the dirtiest ahead), within its floors and budget, for a discount.',
       { enum: ['premium', 'eco'] },
     ),
     variants: {
