@@ -6,6 +6,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkInputDir, checkInputFile, readFlagFileAsync } from '../cli-paths.ts';
 import { verifyAuditDir, type VerifyResult } from '../audit/verify.ts';
 import { parsePricingPlan, PricingPlanError, type PricingPlan } from '../billing/pricing-plan.ts';
 import { attestPeriod, type AttestResult } from './attest.ts';
@@ -43,7 +44,7 @@ const INTEGRITY = new Set([
 ]);
 
 export async function loadPricingPlan(file: string): Promise<PricingPlan> {
-  return parsePricingPlan(await readFile(file, 'utf8'), file);
+  return parsePricingPlan(await readFlagFileAsync('--pricing', file), file);
 }
 
 function parseSlo(values: string[] | undefined): Map<string, number> {
@@ -99,7 +100,11 @@ export async function attestCommand(args: string[], nowMs: number = Date.now()):
   });
   const from = dayArg(values.from, '--from');
   const to = dayArg(values.to, '--to');
-  const key = signingKeyFromPem(await readFile(values.key), values.key);
+  // The paths first (one line naming the flag, cli-paths.ts), before the trail is read.
+  checkInputDir('DIR', dir);
+  checkInputFile('--key', values.key);
+  if (values.pricing) checkInputFile('--pricing', values.pricing);
+  const key = signingKeyFromPem(await readFlagFileAsync('--key', values.key), values.key);
   const plan = values.pricing ? await loadPricingPlan(values.pricing) : null;
   const slo = parseSlo(values.slo);
   if (!(await refuseUnverified(dir, values['allow-unverified'] === true))) return 1;

@@ -1,11 +1,13 @@
 // `carbonscale audit verify DIR [--json]` and
 // `carbonscale audit report DIR [--from ISO] [--to ISO] [--namespace NS] [--csv FILE] [--html FILE] [--allow-unverified]`.
-// Exit codes: 0 ok, 1 verification found problems (or the command failed), 2 bad usage. `report` runs the same
-// verification first and refuses (exit 1) on a trail that does not verify, unless --allow-unverified, which
-// reports anyway with a warning in every output (docs/audit.md, "Report").
-import { writeFile } from 'node:fs/promises';
+// Exit codes: 0 ok, 1 verification found problems (or the command failed), 2 bad usage (a bad flag, or a path that
+// is not there: one line naming it). `report` runs the same verification first and refuses (exit 1) on a trail that
+// does not verify, unless --allow-unverified, which reports anyway with a warning in every output (docs/audit.md,
+// "Report"). The report's table goes to stdout; files are written only where a flag names them (--csv, --html).
 import { parseArgs } from 'node:util';
 import { isParseArgsError, usageErrorLine } from '../cli-errors.ts';
+import { checkInputDir, checkInputFile, checkOutputFile, PathFlagError, writeFlagFileAsync } from '../cli-paths.ts';
+import { recreatedLines } from './service-objects.ts';
 import { renderReportHtml } from './report-html.ts';
 import { ReportSeriesCollector } from './report-series.ts';
 import { buildReport, reportCsv, reportTable, verificationNotes, verificationOf } from './report.ts';
@@ -55,6 +57,11 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`carbonscale audit: ${why}\n\n${USAGE}`);
     return 2;
   } catch (err) {
+    // A path that is not there: the one line, without the usage (the command line was well formed).
+    if (err instanceof PathFlagError) {
+      console.error(`carbonscale audit ${sub}: ${err.message}`);
+      return 2;
+    }
     if (err instanceof UsageError || isAttestInputError(err) || isParseArgsError(err)) {
       console.error(`${usageErrorLine(`audit ${sub}`, err)}\n\n${USAGE}`);
       return 2;
@@ -71,6 +78,8 @@ async function verify(args: string[]): Promise<number> {
   });
   const dir = positionals[0];
   if (!dir || positionals.length > 1) throw new UsageError('audit verify needs exactly one DIR');
+  checkInputDir('DIR', dir);
+  if (values.keyring !== undefined) checkInputPath('--keyring', values.keyring);
   const result = await verifyAuditDir(dir);
   const attested = values.attestations ? await verifyAttestationsPart(dir, values.keyring) : null;
   if (values.json) {
@@ -78,18 +87,37 @@ async function verify(args: string[]): Promise<number> {
   } else {
     for (const p of result.problems)
       console.log(`${p.kind.toUpperCase()}\t${p.stream ?? '-'}\t${p.file ?? '-'}\t${p.message}`);
+    for (const line of recreatedLines(result.recreated, VERIFY_OBJECTS)) console.log(`note: ${line}`);
     console.log(verifySummary(result));
   }
   if (attested && !values.json) printAttestations(attested);
   return result.ok && (attested?.ok ?? true) ? 0 : 1;
 }
 
+/** What verify does with a name's several objects, said after each of them. */
+const VERIFY_OBJECTS = 'each object is checked for time continuity on its own';
+
+/** --keyring: a file or a directory of keys. */
+function checkInputPath(flag: string, path: string): void {
+  try {
+    checkInputFile(flag, path);
+  } catch (e) {
+    if (!(e instanceof PathFlagError && /a directory, not a file$/.test(e.message))) throw e;
+    checkInputDir(flag, path);
+  }
+}
+
 /** The last line of `audit verify`: the verdict, what was checked, and the rows still in the journal. */
 export function verifySummary(r: VerifyResult): string {
   const pending = r.journalRows.usage + r.journalRows.decision;
+  // A name deleted and created again is several objects, each checked on its own: counted as such, not as names.
+  const services =
+    r.services === r.serviceNames
+      ? `${r.services} services`
+      : `${r.services} service objects (${r.serviceNames} name${r.serviceNames === 1 ? '' : 's'}; ${r.recreated.length} recreated, noted above)`;
   return (
     `${r.ok ? 'OK' : 'FAILED'}: ${r.files} files, ${r.rows.usage} usage rows, ${r.rows.decision} decision rows, ` +
-    `${r.services} services checked for time continuity, ${pending} rows pending in journal/ ` +
+    `${services} checked for time continuity, ${pending} rows pending in journal/ ` +
     `(${r.journalRows.usage} usage, ${r.journalRows.decision} decision), ${r.problems.length} problems`
   );
 }
@@ -108,6 +136,16 @@ async function verifyForReport(dir: string, allowUnverified: boolean): Promise<V
     return 1;
   }
   return v;
+}
+
+/** The report's paths, checked before the trail is read: a typo costs nothing. */
+function checkReportPaths(dir: string, v: { [k in 'csv' | 'html' | 'pricing' | 'statements-csv']?: string }): void {
+  checkInputDir('DIR', dir);
+  if (v.pricing !== undefined) checkInputFile('--pricing', v.pricing);
+  for (const flag of ['csv', 'html', 'statements-csv'] as const) {
+    const file = v[flag];
+    if (file !== undefined) checkOutputFile(`--${flag}`, file);
+  }
 }
 
 async function report(args: string[]): Promise<number> {
@@ -131,6 +169,7 @@ async function report(args: string[]): Promise<number> {
   const opts: Parameters<typeof buildReport>[1] = {};
   const from = parseTime(values.from, '--from');
   const to = parseTime(values.to, '--to');
+  checkReportPaths(dir, values);
   const verified = await verifyForReport(dir, allow);
   if (typeof verified === 'number') return verified;
   if (from !== undefined) opts.fromMs = from;
@@ -142,9 +181,11 @@ async function report(args: string[]): Promise<number> {
   r.verification = verificationOf(verified, allow && !verified.ok);
   for (const note of verificationNotes(r.verification)) if (note.startsWith('WARNING')) console.error(note);
   process.stdout.write(reportTable(r));
-  const csvPath = values.csv ?? 'audit-report.csv';
-  await writeFile(csvPath, reportCsv(r));
-  console.log(`CSV written to ${csvPath}`);
+  // No file unless asked for: the table is on stdout, and a default file would land in whatever directory this runs.
+  if (values.csv !== undefined) {
+    await writeFlagFileAsync('--csv', values.csv, reportCsv(r));
+    console.log(`CSV written to ${values.csv}`);
+  }
   if (values.html) {
     const page = renderReportHtml({
       report: r,
@@ -155,7 +196,7 @@ async function report(args: string[]): Promise<number> {
       selection: opts,
       generatedAtMs: Date.now(),
     });
-    await writeFile(values.html, page);
+    await writeFlagFileAsync('--html', values.html, page);
     console.log(`HTML written to ${values.html}`);
   }
   if (values.pricing) await reportTenantStatements(dir, values.pricing, values['statements-csv'], values.html, opts);

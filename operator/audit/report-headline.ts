@@ -1,6 +1,6 @@
 // The top of the HTML report: the alerts (trail does not verify, rows pending in the journal, intervals without an
-// intensity), the headline cards and how each number was obtained. Numbers are rounded for reading; each keeps its
-// exact value in `data-value` for tools and tests.
+// intensity, a name with several objects), the headline cards and how each number was obtained. Numbers are
+// rounded for reading; each keeps its exact value in `data-value` for tools and tests.
 import {
   escapeHtml,
   formatDuration,
@@ -11,7 +11,8 @@ import {
   UNKNOWN,
 } from './report-format.ts';
 import type { ReportSeries } from './report-series.ts';
-import type { Report, ReportOptions, ReportRow } from './report.ts';
+import { RECREATED_SUMS, type Report, type ReportOptions, type ReportRow } from './report.ts';
+import { recreatedLines } from './service-objects.ts';
 import type { VerifyResult } from './verify.ts';
 
 export interface HtmlReportInput {
@@ -118,6 +119,12 @@ export function alerts(i: HtmlReportInput): string {
       `<section class="alert alert-warn" role="alert" id="ci-missing-alert"><h2>${t.ciMissingIntervals} intervals without a carbon intensity</h2>` +
         `<p>No intensity was available for them: their energy is counted, their emissions are unknown and are <strong>not in ` +
         `the emission totals</strong> (shown as ${UNKNOWN} and as breaks in the lines).</p></section>`,
+    );
+  const recreated = recreatedLines(i.report.recreated ?? [], RECREATED_SUMS);
+  if (recreated.length > 0)
+    out.push(
+      `<section class="alert alert-warn" role="alert" id="recreated-alert"><h2>${recreated.length} service name${recreated.length === 1 ? '' : 's'} with several objects</h2>` +
+        `<ul>${recreated.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul></section>`,
     );
   if (t.badTimeRows > 0)
     out.push(

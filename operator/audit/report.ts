@@ -4,6 +4,7 @@ import { nodeAuditFs, type AuditFs } from './audit-fs.ts';
 import { readAuditFile } from './parquet-file.ts';
 import { scanPartFiles } from './part-files.ts';
 import type { Row, StreamKind } from './schema.ts';
+import { recreatedLines, ServiceObjects, type ServiceName } from './service-objects.ts';
 import type { VerifyResult } from './verify.ts';
 
 export interface ReportOptions {
@@ -86,7 +87,15 @@ export interface Report {
   intensityByVariant: { hourMs: number; variant: string; ci_g_per_kwh: number }[];
   /** Set by `audit report` (audit-cli.ts) from the same verifyAuditDir that `audit verify` runs. */
   verification?: ReportVerification;
+  /**
+   * Each selected name that had more than one object (deleted and created again): the rows above add them up
+   * under the name, and every output says so (service-objects.ts).
+   */
+  recreated?: ServiceName[];
 }
+
+/** What the report does with the rows of a name's several objects, said after each of them. */
+export const RECREATED_SUMS = 'the report adds their rows up under this name';
 
 type Group = ReportRow & { measuredKwh: number; knownTotalInferences: number };
 
@@ -151,6 +160,7 @@ function finishGroup({ measuredKwh, knownTotalInferences, ...g }: Group): Report
 
 export async function buildReport(dir: string, opts: ReportOptions = {}, fs: AuditFs = nodeAuditFs): Promise<Report> {
   const groups = new Map<string, Group>();
+  const objects = new ServiceObjects();
   const hourly = new Map<number, { total: number; baseline: number }>();
   const ci = new Map<string, { hourMs: number; variant: string; sum: number; n: number }>();
   const fromDay = opts.fromMs !== undefined ? new Date(opts.fromMs).toISOString().slice(0, 10) : '0000-00-00';
@@ -169,6 +179,7 @@ export async function buildReport(dir: string, opts: ReportOptions = {}, fs: Aud
       let g = groups.get(key);
       if (!g) groups.set(key, (g = newGroup(d, r)));
       addRow(g, r);
+      objects.add(r);
       opts.onRow?.(r);
       const hour = Math.floor(start / 3_600_000) * 3_600_000;
       const h = hourly.get(hour) ?? { total: 0, baseline: 0 };
@@ -190,6 +201,7 @@ export async function buildReport(dir: string, opts: ReportOptions = {}, fs: Aud
     );
   return {
     rows,
+    recreated: objects.list().filter((n) => n.objects.length > 1),
     hourly: [...hourly.entries()]
       .sort((a, b) => a[0] - b[0])
       .map(([hourMs, v]) => ({ hourMs, total_co2e_g: v.total, baseline_total_co2e_g: v.baseline })),
@@ -276,6 +288,7 @@ export function reportTable(report: Report): string {
       `${unknown} interval(s) had no carbon intensity: their energy is counted, their emissions are unknown (not in gCO2e)`,
     );
   if (noEmbodied > 0) notes.push(`${noEmbodied} interval(s) do not count embodied emissions (no factor configured)`);
+  notes.push(...recreatedLines(report.recreated ?? [], RECREATED_SUMS));
   const table = [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
   return [...notes, ...(notes.length ? [''] : []), ...table].join('\n') + '\n';
 }

@@ -19,6 +19,7 @@ import {
   type Row,
   type StreamKind,
 } from './schema.ts';
+import { ServiceObjects, type ServiceName } from './service-objects.ts';
 import { TimeCoverage } from './time-coverage.ts';
 import { sciPerToken } from './usage.ts';
 
@@ -55,8 +56,12 @@ export interface VerifyResult {
   rows: Record<StreamKind, number>;
   /** Rows still in the journal (durable, not yet rotated into Parquet), checked to continue the chain. */
   journalRows: Record<StreamKind, number>;
-  /** Services whose usage intervals were checked for time continuity. */
+  /** Services whose usage intervals were checked for time continuity: objects (uids), each its own timeline. */
   services: number;
+  /** The namespace/names those objects had (fewer than services when a name was deleted and created again). */
+  serviceNames: number;
+  /** Each name that had more than one object, with the objects' spans (service-objects.ts). */
+  recreated: ServiceName[];
 }
 
 export const JOURNAL_REL = 'journal/journal.jsonl';
@@ -236,6 +241,8 @@ class ChainWalk {
   private readonly coverage: TimeCoverage;
   private readonly recentIds = new Map<string, number>(); // sliding window: replays happen close together
   readonly drops: DropIndex = new Map();
+  /** The usage stream's services by name and uid (a name deleted and created again has several). */
+  readonly objects = new ServiceObjects();
 
   constructor(
     kind: StreamKind,
@@ -301,6 +308,7 @@ class ChainWalk {
       });
     if (kind === 'usage') {
       for (const m of derivedMismatches(r)) this.problems.push({ kind: 'derived', ...at, message: `row ${seq}: ${m}` });
+      this.objects.add(r);
       const label = `${String(r.namespace)}/${String(r.name)} (uid ${String(r.uid)})`;
       this.coverage.add(
         `${String(r.cluster_id)}\u0000${String(r.uid)}`,
@@ -432,12 +440,14 @@ export async function verifyAuditDir(dir: string, fs: AuditFs = nodeAuditFs): Pr
   const rows: Record<StreamKind, number> = { usage: 0, decision: 0 };
   const journalRows: Record<StreamKind, number> = { usage: 0, decision: 0 };
   const drops: DropIndex = new Map();
+  let objects = new ServiceObjects();
   for (const kind of STREAMS) {
     const walk = new ChainWalk(kind, anchor[kind], journal.checkpoint?.[kind]?.seq, problems, coverage);
     rows[kind] = await walkFiles(scan.parts[kind], walk, problems);
     const own = { checkpoint: journal.checkpoint, rows: journal.rows.filter((j) => j.kind === kind) };
     journalRows[kind] = walkJournal(own, walk, walk.prevSeq, problems);
     for (const [uid, list] of walk.drops) drops.set(uid, [...(drops.get(uid) ?? []), ...list]);
+    if (kind === 'usage') objects = walk.objects;
   }
   for (const p of coverage.problems()) {
     const note = p.kind === 'time_gap' ? dropNote(drops, p.key, p.start, p.end) : '';
@@ -450,5 +460,17 @@ export async function verifyAuditDir(dir: string, fs: AuditFs = nodeAuditFs): Pr
       message: p.message + note,
     });
   }
-  return { ok: problems.length === 0, problems, files: onDisk.length, rows, journalRows, services: coverage.services };
+  const recreated = objects.list().filter((n) => n.objects.length > 1);
+  const serviceNames = objects.counts().names;
+  const ok = problems.length === 0;
+  return {
+    ok,
+    problems,
+    files: onDisk.length,
+    rows,
+    journalRows,
+    services: coverage.services,
+    serviceNames,
+    recreated,
+  };
 }

@@ -1,7 +1,8 @@
 // `carbonscale audit report DIR --pricing PLAN [--statements-csv FILE]`: the tenant statements after the report
-// (operator/audit/audit-cli.ts calls reportTenantStatements): a table on stdout, a CSV, and a section in the
-// HTML page when --html was given.
+// (operator/audit/audit-cli.ts calls reportTenantStatements): a table on stdout, a CSV when --statements-csv names
+// one, and a section in the HTML page when --html was given.
 import { readFile, writeFile } from 'node:fs/promises';
+import { readFlagFileAsync, writeFlagFileAsync } from '../cli-paths.ts';
 import { parsePricingPlan } from './pricing-plan.ts';
 import {
   buildTenantStatements,
@@ -31,12 +32,14 @@ export async function reportTenantStatements(
   htmlPath: string | undefined,
   opts: StatementsOptions,
 ): Promise<void> {
-  const plan = parsePricingPlan(await readFile(planFile, 'utf8'), planFile);
+  const plan = parsePricingPlan(await readFlagFileAsync('--pricing', planFile), planFile);
   const st = await buildTenantStatements(dir, plan, opts);
   process.stdout.write(statementsTable(st));
-  const csv = csvPath ?? 'audit-tenant-statements.csv';
-  await writeFile(csv, statementsCsv(st));
-  console.log(`Tenant statements CSV written to ${csv}`);
+  // No file unless asked for (as the report's --csv): the table is on stdout.
+  if (csvPath !== undefined) {
+    await writeFlagFileAsync('--statements-csv', csvPath, statementsCsv(st));
+    console.log(`Tenant statements CSV written to ${csvPath}`);
+  }
   if (htmlPath) {
     await insertHtmlSection(htmlPath, renderTenantStatementsHtml(st));
     console.log(`Tenant statements added to ${htmlPath}`);

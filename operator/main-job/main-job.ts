@@ -11,6 +11,7 @@ import { inCluster, inClusterNamespace, loadKubeConfig, type KubeConfig } from '
 import { EMBEDDED_TRACE_FILE } from '../carbon/trace-provider.ts';
 import { installShutdown, type ShutdownStep } from '../shutdown.ts';
 import { usageErrorLine } from '../cli-errors.ts';
+import { PathFlagError } from '../cli-paths.ts';
 import { FlagError, parseFlags, USAGE, wantsEmbedded, type OperatorFlags } from '../wiring/flags.ts';
 import type { EmbeddedDemo } from '../embedded/embedded-demo.ts';
 import { assertPortFree, BusyPortError } from './busy-port.ts';
@@ -43,6 +44,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     f = parseFlags(argv);
   } catch (e) {
+    // A path flag naming nothing usable: the one line (the command line itself was well formed).
+    if (e instanceof PathFlagError) {
+      console.error(`carbonscale operator: ${e.message}`);
+      return 2;
+    }
     if (!(e instanceof FlagError)) throw e;
     console.error(`${usageErrorLine('operator', e)}\n\n${USAGE}`);
     return 2;

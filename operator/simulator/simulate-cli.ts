@@ -1,10 +1,11 @@
 // `carbonscale simulate`: replay a carbon trace and a demand series through the decision engine (the same
 // engineStep the controller calls) and the baselines, and print the comparison.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { usageErrorLine } from '../cli-errors.ts';
+import { checkInputFile, checkOutputFile, PathFlagError, readFlagFile, writeFlagFile } from '../cli-paths.ts';
 import { parseCarbonTrace, parseUtcTime, type CarbonTrace } from '../carbon/trace-file.ts';
 import { parseDemandTrace, type DemandTrace, type ParseDemandOptions } from './demand-trace.ts';
 import { GAP_FILLS, type GapFill } from '../traces/time-series.ts';
@@ -135,7 +136,7 @@ function readDemand(a: Args, fill: FillOptions, dup: ParseDemandOptions): Demand
   const opts: ParseDemandOptions = { gapFill: fill.gapFill, maxGapMs: fill.maxGapMs, ...dup };
   if (a['demand-column']) opts.column = a['demand-column'];
   if (a['demand-utc-offset'] !== undefined) opts.utcOffsetHours = num(a['demand-utc-offset'], 'demand-utc-offset', 0);
-  return parseDemandTrace(readFileSync(file, 'utf8'), basename(file), opts);
+  return parseDemandTrace(readFlagFile('--demand', file), basename(file), opts);
 }
 
 /** --from and --to, as ms since epoch. */
@@ -202,7 +203,8 @@ function runTiers(
 /** --plot, then the tables (or --json). */
 function report(a: Args, r: Replay): void {
   if (a.plot && r.plotted) {
-    writeFileSync(
+    writeFlagFile(
+      '--plot',
       a.plot,
       plotSvg({
         title: `carbonscale simulate: ${r.traceName}, ${r.plotted.tier} service`,
@@ -220,8 +222,33 @@ function report(a: Args, r: Replay): void {
   } else console.log((asked ? [fillNote(r.fill, r.trace, r.demand), ...r.tables] : r.tables).join('\n\n'));
 }
 
-function simulate(a: Args): void {
+/** Every path flag, checked before the replay runs: a missing file is one line naming the flag, not ENOENT. */
+function checkPaths(a: Args): string {
   if (!a.trace) throw new CliError('--trace: required');
+  checkInputFile('--trace', a.trace);
+  if (a.demand !== undefined && !a['synthetic-demand']) checkInputFile('--demand', a.demand);
+  if (a.variants !== undefined) checkInputFile('--variants', a.variants);
+  if (a.plot !== undefined) checkOutputFile('--plot', a.plot);
+  return a.trace;
+}
+
+/** --variants: a JSON array of profiles, full first; a file that is not JSON says so, naming the flag. */
+function readVariants(file: string | undefined): VariantProfile[] {
+  if (file === undefined) return defaultVariants();
+  const text = readFlagFile('--variants', file);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`--variants ${file}: not JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0)
+    throw new CliError(`--variants ${file}: expected a JSON array of variant profiles, full first`);
+  return parsed as VariantProfile[];
+}
+
+function simulate(a: Args): void {
+  const traceFile = checkPaths(a);
   const tierArg = a.tier ?? 'both';
   if (!['eco', 'premium', 'both'].includes(tierArg)) throw new CliError(`--tier: must be eco, premium or both`);
   const window = a.window ?? 'day';
@@ -232,12 +259,12 @@ function simulate(a: Args): void {
   if (!(meanRps > 0)) throw new CliError('--mean-rps: must be > 0');
   const fill = gapFillOptions(a['gap-fill'], a['max-gap-hours']);
   const dup = a['collapse-duplicates'] ? { duplicates: 'collapse-identical' as const } : {};
-  const trace = parseCarbonTrace(readFileSync(a.trace, 'utf8'), basename(a.trace), { ...fill, ...dup });
+  const trace = parseCarbonTrace(readFlagFile('--trace', traceFile), basename(traceFile), { ...fill, ...dup });
   const demand = readDemand(a, fill, dup);
-  const variants = a.variants ? (JSON.parse(readFileSync(a.variants, 'utf8')) as VariantProfile[]) : defaultVariants();
+  const variants = readVariants(a.variants);
   const slice = sliceOf(a);
   const inp = simInputs(trace, demand, meanRps, slice, stepMinutes(a, trace) * 60_000);
-  const r: Replay = { traceName: basename(a.trace), trace, demand, fill, variants, inp, outputs: {}, tables: [] };
+  const r: Replay = { traceName: basename(traceFile), trace, demand, fill, variants, inp, outputs: {}, tables: [] };
   const tiers = tierArg === 'both' ? (['premium', 'eco'] as const) : ([tierArg] as ('eco' | 'premium')[]);
   runTiers(a, r, tiers, { budget, meanRps, window });
   report(a, r);
@@ -259,7 +286,8 @@ export async function main(argv: string[]): Promise<number> {
     simulate(a);
     return 0;
   } catch (e) {
-    console.error((e as Error).message);
-    return e instanceof CliError ? 2 : 1;
+    // One line in the words of every command; a bad flag or path is a usage error (2), a bad trace's content 1.
+    console.error(`carbonscale simulate: ${(e as Error).message}`);
+    return e instanceof CliError || e instanceof PathFlagError ? 2 : 1;
   }
 }

@@ -5,7 +5,7 @@
 // the timer ticks N times more often (at most once a second). Each attested service gets an AttestationWritten
 // Event; a refused period (incomplete: rows still in the journal, a file that does not verify) is retried and
 // said in the log; a key that cannot be read is an AttestationKeyUnavailable log line each pass until it can.
-import { readFile } from 'node:fs/promises';
+import { readFlagFileAsync } from '../cli-paths.ts';
 import type { Logger } from 'winston';
 import { startAttestor, type Attestor } from '../attestation/attestor.ts';
 import { parseEnvelopeRel } from '../attestation/layout.ts';
@@ -39,7 +39,7 @@ export interface AttestorRunnableOptions {
 /** The pricing plan of --pricing-plan, checked (an error names the file and the field). */
 export async function loadPlan(file: string | undefined): Promise<PricingPlan | null> {
   if (!file) return null;
-  return parsePricingPlan(await readFile(file, 'utf8'), file);
+  return parsePricingPlan(await readFlagFileAsync('--pricing-plan', file), file);
 }
 
 export function attestorRunnable(o: AttestorRunnableOptions): Runnable & { attestor(): Attestor | undefined } {

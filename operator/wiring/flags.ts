@@ -1,5 +1,6 @@
 // `carbonscale operator` flags: parsed and checked in one place; every error names the flag and the value.
 import { parseArgs } from 'node:util';
+import { checkInputFile } from '../cli-paths.ts';
 import { LOG_FORMATS, type LogFormat } from '../live-view/operator-logger.ts';
 import { METER_FLAG_OPTIONS, METER_USAGE, meterFlags, type MeterFlags } from './meter-flags.ts';
 
@@ -174,6 +175,8 @@ function parseFlagsOrThrow(argv: string[], env: NodeJS.ProcessEnv): OperatorFlag
   const speedup = optionalPositive('clock-speedup', v['clock-speedup'], 0.001);
   const start = clockStart(v['clock-start']);
   const leaderElect = bool('leader-elect', v['leader-elect']);
+  // Read only once the cluster is up (the clock starts then): a missing file is said now, naming the flag.
+  if (v['clock-trace'] !== undefined) checkInputFile('--clock-trace', v['clock-trace']);
   const f: OperatorFlags = {
     embedded: v.embedded,
     healthAddr: v['health-addr'],

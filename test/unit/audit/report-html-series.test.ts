@@ -135,6 +135,8 @@ describe('audit report --html: series and formatting', () => {
       rows: { usage: withGap.length, decision: 0 },
       journalRows: { usage: 0, decision: 0 },
       services: 2,
+      serviceNames: 2,
+      recreated: [],
     };
     const page = renderReportHtml({
       report,

@@ -2,32 +2,7 @@
 // stdout, exit 0), an unknown command or flag prints the usage on stderr and exits 2, and a kubeconfig that is not
 // there is said in words (which one, what to do) before anything starts.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const CLI = path.join(ROOT, 'operator/cli.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, KUBECONFIG: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { cli } from './run-cli.ts';
 
 const COMMANDS = ['operator', 'serve', 'profile', 'simulate', 'audit', 'audit verify', 'audit report', 'audit attest'];
 
@@ -89,7 +64,10 @@ describe('CLI usage: help, unknown commands and flags', function () {
       ],
       [['serve', '--config', '/no/such.json'], /^carbonscale serve: --config \/no\/such\.json: cannot read/],
       [['audit', 'report', '/no/such/dir', '--from', 'yesterday'], /^carbonscale audit report: --from: .*yesterday$/],
-      [['simulate', '--trace', 'data/carbon/GB_2023_hourly.csv', '--budget', '2'], /^--budget: must be within/],
+      [
+        ['simulate', '--trace', 'data/carbon/GB_2023_hourly.csv', '--budget', '2'],
+        /^carbonscale simulate: --budget: must be within/,
+      ],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args)));
     runs.forEach((r, i) => {

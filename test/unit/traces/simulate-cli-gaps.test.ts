@@ -33,7 +33,7 @@ describe('carbonscale simulate: gaps and repeated hours', function () {
     expect(r.rc).to.equal(1);
     expect(r.out).to.equal('');
     expect(r.err).to.equal(
-      'gb-2023-01-01-gap-6h.csv: line 10: gap: 6 missing 1-hour steps from 2023-01-01T08:00Z to 2023-01-01T13:00Z ' +
+      'carbonscale simulate: gb-2023-01-01-gap-6h.csv: line 10: gap: 6 missing 1-hour steps from 2023-01-01T08:00Z to 2023-01-01T13:00Z ' +
         '(the row before is line 9 at 2023-01-01T07:00Z); gaps are filled only when asked (gapFill: hold or linear; ' +
         'CLI --gap-fill)',
     );
@@ -60,7 +60,9 @@ describe('carbonscale simulate: gaps and repeated hours', function () {
     const demand = fixture('azure2024-conv-day0-1-gap.csv');
     const bare = await capture(['--trace', 'data/carbon/GB_2023_hourly.csv', '--demand', demand, ...quick]);
     expect(bare.rc).to.equal(1);
-    expect(bare.err).to.match(/^azure2024-conv-day0-1-gap\.csv: line 12: gap: 3 missing 1-hour steps/);
+    expect(bare.err).to.match(
+      /^carbonscale simulate: azure2024-conv-day0-1-gap\.csv: line 12: gap: 3 missing 1-hour steps/,
+    );
     const r = await capture([
       ...['--trace', 'data/carbon/GB_2023_hourly.csv', '--from', '2023-02-01', '--to', '2023-02-08'],
       ...['--demand', demand, ...quick, '--gap-fill', 'hold', '--json'],
@@ -74,12 +76,12 @@ describe('carbonscale simulate: gaps and repeated hours', function () {
     const r = await capture(['--trace', dup, ...quick]);
     expect(r.rc).to.equal(1);
     expect(r.err).to.match(
-      /^gb-2023-01-01-duplicate-hour\.csv: line 8: timestamp 2023-01-01T05:00Z also appears on line 7/,
+      /^carbonscale simulate: gb-2023-01-01-duplicate-hour\.csv: line 8: timestamp 2023-01-01T05:00Z also appears on line 7/,
     );
     const ok = await capture(['--trace', dup, ...quick, '--collapse-duplicates']);
     expect(ok.rc, ok.err).to.equal(0);
     expect(ok.out).to.contain('(12 steps of 60 min)');
     const bad = await capture(['--trace', dup, '--gap-fill', 'zero']);
-    expect(bad).to.include({ rc: 2, err: '--gap-fill: must be none, hold, linear' });
+    expect(bad).to.include({ rc: 2, err: 'carbonscale simulate: --gap-fill: must be none, hold, linear' });
   });
 });
