@@ -3,7 +3,8 @@
 // namespace, `carbonscale-history-<source>-<hash of region>`, labelled so a label-selected cache on every replica
 // holds it. The leader writes it by server-side apply after a poll that changed the history; a standby never
 // writes (it polls nothing) but reads the leader's copy from its cache when it takes over. Bounded: the signal
-// service keeps 48 h (at 5-minute data, under 600 points, ~20 KB).
+// service keeps HISTORY_DEPTH_MS, 8 days (the fallback forecast's 7-day profile and a day more); at 5-minute data
+// that is 2,304 points, some 50-85 KB of [timeMs, value] pairs, far under a ConfigMap's 1 MiB.
 import { createHash } from 'node:crypto';
 import type { CarbonHistoryStore } from '../carbon/carbon-history.ts';
 import { Component, Label, OPERATOR_NAME } from '../constants.ts';
