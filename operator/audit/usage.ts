@@ -2,6 +2,13 @@
 // controller passes everything in, so an auditor can recompute every derived column from the row alone
 // (methodology in docs/audit.md, methodology version METHODOLOGY_VERSION).
 import { AuditInputError, finite, nonNegative, nonNegativeInt, requireString, stableId } from './validate.ts';
+import {
+  embodiedEmissionsG,
+  energyKWhOfSeconds,
+  facilityEnergyKWh,
+  operationalEmissionsG,
+  powerAtUtilisationWatts,
+} from '../decision/energy-model.ts';
 import type { Unchecked } from '../decision/unchecked.ts';
 
 /** 2.3.0: the columns of 2.2.0; latency measured from the runtime's histogram and slo_met set (docs/audit.md). */
@@ -221,12 +228,14 @@ export interface UsageRecord {
   degradation_budget_used: number;
 }
 
-const J_PER_KWH = 3_600_000;
+// The power, energy and emissions arithmetic is decision/energy-model.ts's, the one the policy and the simulator
+// use, so a row accounts for an interval by the same model that decided it. audit/verify.ts keeps its own copy of
+// the formula on purpose: it is the independent recomputation an auditor runs over a row, and a defect shared with
+// the writer would pass unnoticed if it called the same functions.
 
-/** IT energy in kWh of `replicaSeconds` at the modelled power of one replica. */
+/** IT energy in kWh of `replicaSeconds` at the modelled power of one replica (utilisation already checked in 0..1). */
 export function estimatedEnergyKWh(power: PowerProfile, replicaSeconds: number): number {
-  const watts = power.idleW + (power.busyW - power.idleW) * power.utilization;
-  return (watts * replicaSeconds) / J_PER_KWH;
+  return energyKWhOfSeconds(powerAtUtilisationWatts(power.idleW, power.busyW, power.utilization), replicaSeconds);
 }
 
 function checkPower(p: PowerProfile | undefined, field: string): PowerProfile {
@@ -429,8 +438,8 @@ function emissions(
   ci: number | null,
   emb: EmbodiedFactor | null,
 ): { operational: number | null; embodied: number | null; total: number | null } {
-  const operational = ci === null ? null : facilityKWh * ci;
-  const embodied = emb === null ? null : gpuHours * emb.gPerGpuHour;
+  const operational = ci === null ? null : operationalEmissionsG(facilityKWh, ci);
+  const embodied = emb === null ? null : embodiedEmissionsG(gpuHours, emb.gPerGpuHour);
   return { operational, embodied, total: operational === null ? null : operational + (embodied ?? 0) };
 }
 
@@ -458,13 +467,13 @@ export function computeUsageRecord(input: UsageInput): UsageRecord {
   const energy = energyColumns(input, replicaSeconds);
   const carbon = carbonColumns(input.carbon, input.intervalEndMs);
   const emb = embodiedFactor(input);
-  const facility = energy.energy_it_kwh * input.pue;
+  const facility = facilityEnergyKWh(energy.energy_it_kwh, input.pue);
   const own = emissions(facility, gpuHours, carbon.ci_g_per_kwh, emb);
 
   const b = baselineOf(input);
   const bPower = checkPower(b.power, 'baseline.power');
   const bEnergyIt = estimatedEnergyKWh(bPower, b.replicas * intervalS);
-  const bFacility = bEnergyIt * input.pue;
+  const bFacility = facilityEnergyKWh(bEnergyIt, input.pue);
   const base = emissions(bFacility, (b.replicas * b.gpusPerReplica * intervalS) / 3600, carbon.ci_g_per_kwh, emb);
 
   return {

@@ -8,10 +8,15 @@ import type { VariantProfile } from './types.ts';
 export const JOULES_PER_KWH = 3_600_000;
 export const MS_PER_HOUR = 3_600_000;
 
+/** Power between an idle and a busy draw at a utilisation in [0, 1] (clamped), W. */
+export function powerAtUtilisationWatts(idleWatts: number, busyWatts: number, utilisation: number): number {
+  const u = utilisation < 0 ? 0 : utilisation > 1 ? 1 : utilisation;
+  return idleWatts + (busyWatts - idleWatts) * u;
+}
+
 /** Power of one replica at a utilisation in [0, 1] (clamped), W. */
 export function replicaPowerWatts(v: VariantProfile, utilisation: number): number {
-  const u = utilisation < 0 ? 0 : utilisation > 1 ? 1 : utilisation;
-  return v.powerIdleWatts + (v.powerBusyWatts - v.powerIdleWatts) * u;
+  return powerAtUtilisationWatts(v.powerIdleWatts, v.powerBusyWatts, utilisation);
 }
 
 /** Utilisation of each of `replicas` replicas when demand is spread evenly; capped at 1 (excess is not served). */
@@ -59,5 +64,28 @@ export function switchEmissionsG(
 
 /** Energy of a power held for a duration, kWh. */
 export function energyKWh(powerWatts: number, durationMs: number): number {
-  return (powerWatts * (durationMs / 1000)) / JOULES_PER_KWH;
+  return energyKWhOfSeconds(powerWatts, durationMs / 1000);
+}
+
+/**
+ * Energy of a power held for some seconds, kWh. The audit counts replica-seconds (replicas × interval), so it takes
+ * seconds rather than going through milliseconds and back (× 1000 / 1000 is not exact in floating point).
+ */
+export function energyKWhOfSeconds(powerWatts: number, seconds: number): number {
+  return (powerWatts * seconds) / JOULES_PER_KWH;
+}
+
+/** Facility energy of some IT energy, kWh: IT energy × PUE. */
+export function facilityEnergyKWh(itKWh: number, pue: number): number {
+  return itKWh * pue;
+}
+
+/** Operational emissions of some facility energy at an intensity, gCO2e (the SCI "E × I" term). */
+export function operationalEmissionsG(facilityKWh: number, intensityGPerKWh: number): number {
+  return facilityKWh * intensityGPerKWh;
+}
+
+/** Embodied emissions of some GPU-hours at a factor in gCO2e per GPU-hour, gCO2e (the SCI "M" term). */
+export function embodiedEmissionsG(gpuHours: number, gPerGpuHour: number): number {
+  return gpuHours * gPerGpuHour;
 }
