@@ -37,7 +37,7 @@ interface Undefaulted {
   kind?: string;
   metadata: InferenceService['metadata'];
   spec: Omit<InferenceServiceSpec, 'runtime' | 'replicas' | 'slo' | 'carbon' | 'demand' | 'policy' | 'variants'> & {
-    runtime?: Maybe<RuntimeSpec, 'type'>;
+    runtime?: Maybe<RuntimeSpec, 'type' | 'variantEnv'>;
     replicas: Maybe<InferenceServiceSpec['replicas'], 'min'>;
     slo: Maybe<Omit<SloSpec, 'degradationBudget'>, 'qualityFloor'> & {
       degradationBudget?: Maybe<DegradationBudget, 'window'>;

@@ -42,7 +42,7 @@ export interface RuntimeSpec {
   image?: string;
   args?: string[];
   /** For `custom`: the env var that receives the variant name (the model URI goes to `<name>_URI`). */
-  variantEnv?: string;
+  variantEnv: string;
   /** For `custom`: the container that serves (default: the first). */
   containerName?: string;
   /** For `custom`: a PodTemplateSpec (metadata + spec). */

@@ -7,6 +7,14 @@ export function budgetWindowMs(window: 'day' | 'week'): number {
   return window === 'day' ? DAY : 7 * DAY;
 }
 
+/**
+ * The window a service's books roll by: its budget's, or a UTC day when it has none (premium, or eco without a
+ * budget: nothing is spent, but the books still roll). The one rule, for the controller and the simulator alike.
+ */
+export function windowOfBudget(budget: { window: 'day' | 'week' } | undefined): 'day' | 'week' {
+  return budget ? budget.window : 'day';
+}
+
 /** Start of the window holding `t` (ms since epoch): UTC midnight, or Monday 00:00 UTC for weekly windows. */
 export function windowStartFor(t: number, window: 'day' | 'week'): number {
   const w = budgetWindowMs(window);

@@ -110,7 +110,7 @@ function customPod(isvc: InferenceService, v: VariantSpec, baseLabels: Record<st
   const idx = Math.max(0, rt.containerName ? containers.findIndex((c) => c.name === rt.containerName) : 0);
   const c = containers[idx];
   if (!c) throw new Error('runtime.podTemplate.spec.containers must name at least one container');
-  const envName = rt.variantEnv ?? 'CARBONSCALE_VARIANT';
+  const envName = rt.variantEnv;
   const env = ((c.env as Array<Record<string, unknown>> | undefined) ?? []).filter(
     (e) => e.name !== envName && e.name !== `${envName}_URI`,
   );

@@ -2,6 +2,7 @@
 // names). The one mapping: the reconciler's decide phase and the audit rows use it, so the fingerprint the engine
 // keeps (a changed policy replans at once) changes exactly when a field the policy reads changes.
 import type { Defaulted, InferenceService, VariantSpec } from '../api/types.ts';
+import { windowOfBudget } from '../decision/budget-window.ts';
 import type { ServicePolicy } from '../decision/engine.ts';
 import type { Slo, VariantProfile } from '../decision/types.ts';
 
@@ -41,7 +42,7 @@ export function servicePolicyOf(isvc: Defaulted<InferenceService>): ServicePolic
   };
 }
 
-/** The budget window of a service ('day' without a budget: the engine's books roll daily either way). */
+/** The budget window of a service (a day without a budget: the engine's books roll daily either way). */
 export function budgetWindowOf(isvc: Defaulted<InferenceService>): 'day' | 'week' {
-  return isvc.spec.slo.degradationBudget?.window ?? 'day';
+  return windowOfBudget(isvc.spec.slo.degradationBudget);
 }

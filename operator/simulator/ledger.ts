@@ -3,7 +3,7 @@
 // quality-weighted requests, the share of each budget window's requests served degraded (and the windows over
 // budget), switches and minutes in SLO violation. It measures a run after the fact; it is not the budget rule a
 // policy decides by (the engine keeps its own books: decision/budget-books.ts), only the same window rule.
-import { windowStartFor } from '../decision/budget-window.ts';
+import { windowOfBudget, windowStartFor } from '../decision/budget-window.ts';
 import {
   energyKWh,
   operationalEmissionsGPerHour,
@@ -58,7 +58,7 @@ export class Ledger {
   constructor(policy: string, spec: ServiceSpec, inp: SimInputs) {
     this.spec = spec;
     this.inp = inp;
-    this.window = spec.slo.degradationBudget?.window ?? 'day';
+    this.window = windowOfBudget(spec.slo.degradationBudget);
     this.fraction = spec.slo.degradationBudget?.fraction ?? 0;
     const n = inp.timesMs.length;
     this.timeline = {

@@ -53,7 +53,11 @@ describe('feasibility: what the operator can know only at run time', () => {
     );
     const custom = spec((s) => {
       s.variants[1]!.model.uri = 's3://bucket/small';
-      s.runtime = { type: 'custom', podTemplate: { spec: { containers: [{ name: 'c', image: 'i' }] } } };
+      s.runtime = {
+        type: 'custom',
+        variantEnv: 'CARBONSCALE_VARIANT',
+        podTemplate: { spec: { containers: [{ name: 'c', image: 'i' }] } },
+      };
     });
     expect(feasibility(withDefaults(custom), nodes(8))).to.equal(undefined);
     const pvc = spec((s) => (s.variants[1]!.model.uri = 'pvc://models'));
