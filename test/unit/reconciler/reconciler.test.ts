@@ -1,6 +1,11 @@
 // The Reconciler with fake ports (fake-cluster.ts): every phase runs for real — the engine, rendering, the
 // subset test, status and conditions, Events, audit rows, the books store — only the cluster is in memory.
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
+import { Registry } from 'prom-client';
+import winston from 'winston';
+import { OperatorMetrics } from '../../../operator/reconciler/metrics.ts';
+import { Reconciler } from '../../../operator/reconciler/reconciler.ts';
 import { FakeCluster, HOUR, service, spellForecast } from './fake-cluster.ts';
 
 const KEY = 'ns/svc';
@@ -115,15 +120,38 @@ describe('Reconciler with fake ports', () => {
     expect(res && res.requeueAfterMs).to.be.at.most(5000);
   });
 
-  it('audit degradation: a failing audit sink never fails the pass; the workload is still managed', async () => {
+  it('audit degradation: a failing audit sink never fails the pass; the workload is still managed; the failure is reported', async () => {
     const fc = new FakeCluster();
     fc.failAudit = true;
     fc.add(service('svc'));
-    const r = fc.reconciler();
+    // The fake cluster's reconciler is silent and has no metrics: this one keeps both, to see the failure reported.
+    const lines: Array<{ level: string; message: string; error?: string }> = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const log = winston.createLogger({
+      format: winston.format.json(),
+      transports: [new winston.transports.Stream({ stream })],
+    });
+    const metrics = new OperatorMetrics(new Registry());
+    const options = {
+      clusterId: 'test',
+      operatorVersion: 'test',
+      statusHeartbeatMs: 15 * 60_000,
+      accountingIntervalMs: 60_000,
+    };
+    const r = new Reconciler(fc.ports(), options, log, metrics);
     await r.reconcile(KEY);
     expect(fc.deployment(KEY)).to.not.equal(undefined);
     expect(fc.isvcs.get(KEY)!.status!.lastDecision).to.not.equal(undefined);
     expect(fc.audit.rows.decision).to.have.length(0);
+    const failed = lines.filter((l) => l.level === 'error' && / row not written$/.test(l.message));
+    expect(failed.map((l) => l.error)).to.include('disk full');
+    const counted = (await metrics.errors.get()).values.find((v) => v.labels.reason === 'AuditWriteFailed');
+    expect(counted?.value).to.equal(failed.length);
   });
 
   it('steady state: with unchanged inputs, no write of any kind after the first interval settles', async () => {
