@@ -4,6 +4,10 @@
 // key: notes carry numbers that change every pass ("3 of 4 pods pending"), and keying on them made PodsPending
 // Events multiply (issue 13).
 //
+// A repeat with the same note is counted in memory and written at most once per heartbeat (seriesHeartbeatMs),
+// as client-go's event broadcaster does: a standing situation re-reported every pass (PodsPending while no GPU
+// is free) must not patch its Event every pass. A changed note is news and is written at once.
+//
 // events.k8s.io/v1 makes `note` immutable on update (the apiserver answers 422 "field is immutable"), while the
 // same object through core/v1 takes a new `message` (the note) with the series. So a changed note is patched
 // through core/v1 (RBAC: patch on core events); an unchanged one through events.k8s.io/v1. Without the core
@@ -46,6 +50,8 @@ interface Series {
   count: number;
   lastMs: number;
   note: string;
+  /** When the series was last written to the apiserver: the heartbeat runs from there. */
+  writtenMs: number;
 }
 
 export class EventRecorder {
@@ -56,16 +62,25 @@ export class EventRecorder {
   /** One record at a time per series, so two passes cannot both create the first Event of a series. */
   private inFlight = new Map<string, Promise<void>>();
   private seriesWindowMs: number;
+  private seriesHeartbeatMs: number;
   private coreNotePatch = true;
 
   constructor(
     client: KubeClient,
-    opts: { now?: () => number; clock?: Clock; instance?: string; seriesWindowMs?: number } = {},
+    opts: {
+      now?: () => number;
+      clock?: Clock;
+      instance?: string;
+      seriesWindowMs?: number;
+      seriesHeartbeatMs?: number;
+    } = {},
   ) {
     this.client = client;
     this.clock = opts.clock ?? (opts.now ? { ...wallClock, now: opts.now } : wallClock);
     this.instance = opts.instance ?? process.env.HOSTNAME ?? 'local';
     this.seriesWindowMs = opts.seriesWindowMs ?? 10 * 60_000;
+    // Under the window, so a series that keeps recurring is refreshed before a quiet gap would end it.
+    this.seriesHeartbeatMs = Math.min(opts.seriesHeartbeatMs ?? 5 * 60_000, this.seriesWindowMs / 2);
   }
 
   record(target: EventTarget, ev: EventRecord): Promise<void> {
@@ -86,9 +101,18 @@ export class EventRecorder {
     const prev = this.recent.get(key);
     if (prev && now - prev.lastMs < this.seriesWindowMs) {
       const count = prev.count + 1;
+      if (note === prev.note && now - prev.writtenMs < this.seriesHeartbeatMs) {
+        Object.assign(prev, { count, lastMs: now });
+        return;
+      }
       try {
         await this.patchSeries(target.namespace, prev, count, now, note);
-        Object.assign(prev, { count, lastMs: now, note: this.coreNotePatch ? note : prev.note });
+        Object.assign(prev, {
+          count,
+          lastMs: now,
+          note: this.coreNotePatch ? note : prev.note,
+          writtenMs: now,
+        });
         return;
       } catch (e) {
         if (!(e instanceof KubeApiError && e.status === 404)) throw e;
@@ -115,7 +139,7 @@ export class EventRecorder {
         uid: target.uid,
       },
     });
-    this.recent.set(key, { name, count: 1, lastMs: now, note });
+    this.recent.set(key, { name, count: 1, lastMs: now, note, writtenMs: now });
     if (this.recent.size > 10_000) {
       for (const [k, v] of this.recent) if (now - v.lastMs > this.seriesWindowMs) this.recent.delete(k);
     }

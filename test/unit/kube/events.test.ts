@@ -63,6 +63,9 @@ describe('events: one series per object, reason and action', () => {
       await rec.record(target, pending(1));
       await clock.advance(1000);
       await rec.record(target, pending(2));
+      // The same note again: counted, written with the next heartbeat (5 min after the last write).
+      await rec.record(target, pending(2));
+      await clock.advance(5 * 60_000);
       await rec.record(target, pending(2));
       const [create, changed, same] = seen;
       expect(seen).to.have.length(3);
@@ -75,7 +78,27 @@ describe('events: one series per object, reason and action', () => {
         series: { count: 2, lastObservedTime: '2026-01-01T00:00:01.000000Z' },
       });
       expect(same!.url).to.equal(`/apis/events.k8s.io/v1/namespaces/ns/events/${name}`);
-      expect(same!.body).to.deep.equal({ series: { count: 3, lastObservedTime: '2026-01-01T00:00:01.000000Z' } });
+      expect(same!.body).to.deep.equal({ series: { count: 4, lastObservedTime: '2026-01-01T00:05:01.000000Z' } });
+    } finally {
+      close();
+    }
+  });
+
+  it('a standing situation re-reported every pass writes once per heartbeat, with the exact count', async () => {
+    const { rec, seen, clock, close } = await recorderAgainst(() => 200);
+    try {
+      // PodsPending with the same note every 5 s for 20 minutes (a rollout poll while no GPU is free): 241 passes.
+      for (let t = 0; t <= 20 * 60; t += 5) {
+        if (t > 0) await clock.advance(5000);
+        await rec.record(target, pending(2));
+      }
+      expect(seen.map((s) => s.method)).to.deep.equal(['POST', 'PATCH', 'PATCH', 'PATCH', 'PATCH']);
+      expect(seen.slice(1).map((s) => s.body.series)).to.deep.equal(
+        [5, 10, 15, 20].map((min) => ({
+          count: (min * 60) / 5 + 1,
+          lastObservedTime: `2026-01-01T00:${String(min).padStart(2, '0')}:00.000000Z`,
+        })),
+      );
     } finally {
       close();
     }
@@ -89,7 +112,7 @@ describe('events: one series per object, reason and action', () => {
       await clock.advance(11 * 60_000);
       await rec.record(target, pending(1));
       gone = true;
-      await rec.record(target, pending(1));
+      await rec.record(target, pending(2)); // a new note: written at once, and the 404 found
       expect(seen.map((s) => s.method)).to.deep.equal(['POST', 'POST', 'PATCH', 'POST']);
     } finally {
       close();
