@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readAuditFile } from '../../operator/audit/parquet-file.ts';
 import { scanPartFiles } from '../../operator/audit/part-files.ts';
+import type { Row } from '../../operator/audit/schema.ts';
 import { nodeAuditFs } from '../../operator/audit/audit-fs.ts';
 import { readmeCommands, ROOT } from '../unit/docs/readme-commands.ts';
 import { k8sBinDir } from '../unit/install/tools.ts';
@@ -153,5 +154,35 @@ describe('README demo: ./scripts/run.sh and the commands the README shows beside
     // Each swap leaves the variant the one before it chose: no swap undone and redone.
     eco.slice(1).forEach((s, i) => expect(s.split('→')[0]).to.equal(eco[i]!.split('→')[1]));
     expect(swaps.filter((r) => r.name === 'digits-premium')).to.deep.equal([]);
+  });
+
+  // Issue 16 §3: within five minutes of the start (five trace hours at the demo's 60x), a swap to the smaller
+  // variant and one back, and replica changes. Times are the operator clock's (the replayed trace time), so the
+  // check does not depend on how fast this machine is.
+  it('within five replayed hours of its first decision: a swap down, a swap back, and replica changes', async () => {
+    const { parts } = await scanPartFiles(nodeAuditFs, path.join(state, 'audit'));
+    const rows: Row[] = [];
+    for (const p of parts.decision) rows.push(...(await readAuditFile(p.abs)).rows);
+    const at = (r: Row): number => (typeof r.time === 'number' ? r.time : new Date(String(r.time)).getTime());
+    const start = Math.min(...rows.map(at));
+    const by = start + 5 * 3_600_000;
+    const eco = rows.filter((r) => r.name === 'digits-eco' && at(r) <= by);
+    const down = eco.find((r) => r.kind === 'swap' && r.after_variant === 'digits-small');
+    expect(down, 'a swap to digits-small within five trace hours').to.not.equal(undefined);
+    const back = eco.find((r) => r.kind === 'swap' && r.after_variant === 'digits-full' && at(r) > at(down!));
+    expect(back, 'a swap back to digits-full within five trace hours').to.not.equal(undefined);
+    // A service's first decision row sets its replicas from nothing: not a change in the sense of the demo.
+    const first = new Map<string, number>();
+    for (const r of rows)
+      first.set(String(r.name), Math.min(first.get(String(r.name)) ?? Infinity, Number(r.stream_seq)));
+    const scaled = rows.filter(
+      (r) =>
+        at(r) <= by &&
+        Number(r.stream_seq) !== first.get(String(r.name)) &&
+        r.before_replicas !== null &&
+        r.after_replicas !== null &&
+        Number(r.before_replicas) !== Number(r.after_replicas),
+    );
+    expect(scaled.length, 'replica changes within five trace hours').to.be.greaterThan(0);
   });
 });
