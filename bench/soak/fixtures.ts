@@ -8,6 +8,8 @@ import { collectionPath, objectPath, Resources, type KubeClient } from '../../op
 
 export const HARNESS_MANAGER = 'carbonscale-soak';
 export const VARIANT_ENV = 'MODEL_VARIANT';
+/** Every soak service's replica range: the cluster gets GPUs for max of them each, so no pod waits for room. */
+export const SOAK_REPLICAS = { min: 1, max: 2 };
 const HOUR = 3_600_000;
 
 export interface WorldSpec {
@@ -109,7 +111,7 @@ export function inferenceService(s: ServiceRef, w: WorldSpec) {
       tier: s.tier,
       variants: eco ? [variant('full', 0.97, 100), variant('small', 0.93, 200)] : [variant('full', 0.97, 100)],
       runtime: customRuntime,
-      replicas: { min: 1, max: 2 },
+      replicas: SOAK_REPLICAS,
       slo: eco
         ? {
             latencyP95Ms: 100,

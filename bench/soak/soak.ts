@@ -12,7 +12,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiserverAudit } from './apiserver-audit.ts';
-import { applyWorld, planWorld } from './fixtures.ts';
+import { applyWorld, planWorld, SOAK_REPLICAS } from './fixtures.ts';
 import { Results, textTable, writeResults } from './results.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 import type { SoakContext, SoakOptions } from './scenarios/context.ts';
@@ -75,7 +75,9 @@ export async function runSoak(
   const results = new Results();
   const env = await startSoakCluster({
     work: o.work,
-    pods: o.services,
+    // Each service plans up to SOAK_REPLICAS.max one-GPU pods (80 rps needs 2 of the full variant): size for that,
+    // or the pods that find no GPU keep the world from ever being quiet.
+    pods: o.services * SOAK_REPLICAS.max,
     ...(o.operatorCli ? { operatorCli: o.operatorCli } : {}),
   });
   try {
