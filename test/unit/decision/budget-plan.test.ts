@@ -34,6 +34,9 @@ function valueOf(
       a = 1;
     } else a = Math.min(D, a + 1);
     if (d) {
+      // The programme's rule for now: a slot 0 of more requests than the capacity never fits (nowUnaffordable),
+      // however it rounds (fast-check found 200.00000000000003 requests against a capacity of 200).
+      if (k === 0 && s.requests > capacity) return -Infinity;
       used += w;
       if (used > BUDGET_UNITS) return -Infinity;
       total += s.savingG;
