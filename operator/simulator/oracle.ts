@@ -10,7 +10,7 @@
 // same high-carbon hours as decide(): intensity at or above the trailing 24 h mean), since fewer replicas always
 // draw less power.
 import { emissionsRateGPerHour, switchEmissionsG } from '../decision/energy-model.ts';
-import { windowStartFor } from '../decision/budget-window.ts';
+import { windowOfBudget, windowStartFor } from '../decision/budget-window.ts';
 import { Ledger } from './ledger.ts';
 import { type PolicyRun, type Prepared, sizeFor } from './policies.ts';
 import { highCarbonSteps } from './high-carbon.ts';
@@ -92,7 +92,7 @@ function budgetWeights(spec: ServiceSpec, p: Prepared, K: number) {
   const { inp } = p;
   const T = inp.timesMs.length;
   const budget = spec.tier === 'eco' ? spec.slo.degradationBudget : undefined;
-  const win = budget?.window ?? 'day';
+  const win = windowOfBudget(budget);
   const windowStart = new Uint8Array(T);
   const weight = new Int32Array(T);
   let s = 0;
