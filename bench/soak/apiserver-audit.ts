@@ -79,6 +79,27 @@ export function countByVerbResource(rs: readonly AuditRequest[]): Record<string,
   return Object.fromEntries([...m].sort((a, b) => b[1] - a[1]));
 }
 
+/**
+ * A LIST that starts a list: its first page. A paginated list (limit/continue, 500 objects a page by default)
+ * is one list of many requests, so "relists per cache" counts only the requests without a continue token.
+ */
+export function startsAList(r: AuditRequest): boolean {
+  if (r.verb !== 'list') return false;
+  const q = r.uri.indexOf('?');
+  return q < 0 || !new URLSearchParams(r.uri.slice(q + 1)).has('continue');
+}
+
+/** LISTs answered 200: lists started (first pages) and pages, per resource, and the most lists of one resource. */
+export function listsOf(rs: readonly AuditRequest[]): {
+  lists: Record<string, number>;
+  pages: Record<string, number>;
+  max: number;
+} {
+  const ok = rs.filter((x) => x.verb === 'list' && x.code === 200);
+  const lists = countByVerbResource(ok.filter(startsAList));
+  return { lists, pages: countByVerbResource(ok), max: Math.max(0, ...Object.values(lists)) };
+}
+
 /** A short text of the counts: `get configmaps 356, patch leases 12`. */
 export function describeCounts(c: Record<string, number>, max = 6): string {
   const e = Object.entries(c);
