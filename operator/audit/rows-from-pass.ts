@@ -70,7 +70,7 @@ export function decisionRow(f: DecisionRowFacts): DecisionRecord {
         historyPoints: input.carbon.history?.length ?? 0,
         fallbackLevel: f.signal.fallbackLevel,
       },
-      demand: input.demand,
+      demand: demandDigest(input.demand),
       state: input.state,
       clusterGpuHeadroom: Number.isFinite(input.clusterGpuHeadroom) ? input.clusterGpuHeadroom : null,
       budgetUsed: f.budgetUsed,
@@ -78,6 +78,49 @@ export function decisionRow(f: DecisionRowFacts): DecisionRecord {
     },
     ...(f.signal.valueGPerKWh !== undefined ? { ciGPerKWh: f.signal.valueGPerKWh } : {}),
   });
+}
+
+/** A demand forecast as a decision row keeps it: its extent and totals, not its points. */
+export interface DemandForecastDigest {
+  points: number;
+  fromMs: number | null;
+  toMs: number | null;
+  minRps: number | null;
+  maxRps: number | null;
+  meanRps: number | null;
+}
+
+/**
+ * The demand input of a decision row, with the forecast as a digest (docs/audit.md, inputs_json). The forecast runs
+ * to the end of the budget window at the policy interval: up to ~10,000 points a week, 180 KB of JSON per row, for
+ * every decision of every service, held in the sink's buffer until the hourly rotation (2,000 services: hundreds of
+ * MiB of RSS and of journal). The carbon forecast is kept as its point count for the same reason.
+ */
+export function demandDigest(d: PolicyInput['demand']): Omit<PolicyInput['demand'], 'forecast'> & {
+  forecast?: DemandForecastDigest;
+} {
+  const { forecast, ...rest } = d;
+  if (!forecast) return rest;
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (const p of forecast) {
+    min = Math.min(min, p.rps);
+    max = Math.max(max, p.rps);
+    sum += p.rps;
+  }
+  const n = forecast.length;
+  return {
+    ...rest,
+    forecast: {
+      points: n,
+      fromMs: forecast[0]?.timeMs ?? null,
+      toMs: forecast[n - 1]?.timeMs ?? null,
+      minRps: n ? min : null,
+      maxRps: n ? max : null,
+      meanRps: n ? sum / n : null,
+    },
+  };
 }
 
 export interface UsageRowFacts extends RowIdentity {
