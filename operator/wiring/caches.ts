@@ -6,6 +6,7 @@ import { Reflector } from '../kube/reflector.ts';
 import type { Change } from '../kube/store.ts';
 import type { CachePort } from '../reconciler/ports.ts';
 import type { RawInferenceService } from '../api/types.ts';
+import { nodeProjection, podProjection, withoutLastApplied } from './cache-transforms.ts';
 
 export interface Caches {
   isvcs: Reflector<KubeObject>;
@@ -25,13 +26,15 @@ export function makeCaches(client: KubeClient, log: Log): Caches {
   // Watch timing and the activity stamp /healthz reads are network timing: the wall clock, even on a replay.
   const o = { log };
   const c = {
-    isvcs: new Reflector<KubeObject>(client, Resources.inferenceService, o),
+    isvcs: new Reflector<KubeObject>(client, Resources.inferenceService, { ...o, transform: withoutLastApplied }),
     deployments: new Reflector<KubeObject>(client, Resources.deployment, { ...o, labelSelector: ours }),
     configMaps: new Reflector<KubeObject>(client, Resources.configMap, { ...o, labelSelector: ours }),
     services: new Reflector<KubeObject>(client, Resources.service, { ...o, labelSelector: ours }),
-    pods: new Reflector<KubeObject>(client, Resources.pod, o),
-    nodes: new Reflector<KubeObject>(client, Resources.node, o),
-    carbonSources: new Reflector<KubeObject>(client, Resources.carbonSource, o),
+    // Every pod and node of the cluster (GPU headroom counts other workloads' pods too): projected, see
+    // cache-transforms.ts.
+    pods: new Reflector<KubeObject>(client, Resources.pod, { ...o, transform: podProjection }),
+    nodes: new Reflector<KubeObject>(client, Resources.node, { ...o, transform: nodeProjection }),
+    carbonSources: new Reflector<KubeObject>(client, Resources.carbonSource, { ...o, transform: withoutLastApplied }),
   };
   return { ...c, all: Object.values(c) };
 }
