@@ -65,6 +65,9 @@ export class OperatorProcess {
     this.metricsPort = await freePort();
     const o = this.opts;
     const args = [
+      // Node flags for the operator alone (e.g. `--cpu-prof --heapsnapshot-signal=SIGUSR2`): NODE_OPTIONS would
+      // also reach the harness and the control plane's helpers.
+      ...(process.env.SOAK_OPERATOR_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
       o.cli ?? CLI,
       'operator',
       '--kubeconfig',
