@@ -43,17 +43,18 @@ export const sourceName = (region: string) => `soak-${region}`;
 /**
  * A JSON trace (hourly points with a day-ahead forecast column) for `hours` hours from `startMs`: clean hours at
  * 100–123 gCO2eq/kWh, a dirty spell at 900 in hours [dirtyFrom, dirtyFrom + 3), and from `flapFrom` on an
- * alternation 150 / 850 every hour (the flapping-signal scenario plays it fast).
+ * alternation 150 / 850 every hour (the flapping-signal scenario plays it fast). `level`: every hour outside the
+ * flap and the dirty spell at that value instead of the clean day (the grid's usual level the band straddles).
  */
 export function writeTrace(
   file: string,
-  o: { startMs: number; hours?: number; dirtyFrom?: number; flapFrom?: number },
+  o: { startMs: number; hours?: number; dirtyFrom?: number; flapFrom?: number; level?: number },
 ) {
   const hours = o.hours ?? 24 * 14;
   const dirtyFrom = o.dirtyFrom ?? 30;
   const flapFrom = o.flapFrom ?? 24 * 7;
   const pts = Array.from({ length: hours }, (_, h) => {
-    let v = 100 + (h % 24);
+    let v = o.level ?? 100 + (h % 24);
     if (h >= dirtyFrom && h < dirtyFrom + 3) v = 900;
     if (h >= flapFrom) v = h % 2 === 0 ? 150 : 850;
     return { datetime: new Date(o.startMs + h * HOUR).toISOString(), carbonIntensity: v, forecast: v };
