@@ -80,7 +80,7 @@ export function decisionRow(f: DecisionRowFacts): DecisionRecord {
   });
 }
 
-/** A demand forecast as a decision row keeps it: its extent and totals, not its points. */
+/** A demand forecast as a decision row keeps it: its extent and rates, not its points. */
 export interface DemandForecastDigest {
   points: number;
   fromMs: number | null;
@@ -92,9 +92,9 @@ export interface DemandForecastDigest {
 
 /**
  * The demand input of a decision row, with the forecast as a digest (docs/audit.md, inputs_json). The forecast runs
- * to the end of the budget window at the policy interval: up to ~10,000 points a week, 180 KB of JSON per row, for
- * every decision of every service, held in the sink's buffer until the hourly rotation (2,000 services: hundreds of
- * MiB of RSS and of journal). The carbon forecast is kept as its point count for the same reason.
+ * to the end of the budget window at the policy interval: up to ~10,000 points a week, 180 KB of JSON in every
+ * decision row of every service (the 200-service soak: 22 MiB of the operator's heap in these strings, 34 MB of
+ * journal in three minutes). The carbon forecast is kept as its point count for the same reason.
  */
 export function demandDigest(d: PolicyInput['demand']): Omit<PolicyInput['demand'], 'forecast'> & {
   forecast?: DemandForecastDigest;

@@ -9,6 +9,12 @@ import type { DecisionFlags, DecisionInput, IntensityPoint, VariantProfile } fro
 
 export const DEFAULT_BUDGET_DEMAND_SAFETY = 0.8;
 
+/** The reason notes of a decision the minimum dwell held (the soak's fault 6 counts them in status reasons). */
+export const DwellNote = {
+  held: 'holding the variant for the minimum dwell time',
+  within: 'within the minimum dwell since the last swap',
+} as const;
+
 export interface EcoContext {
   input: DecisionInput;
   now: number;
@@ -126,7 +132,7 @@ export function ecoChoice(c: EcoContext): EcoChoice {
     const mustLeave = c.curIdx !== 0 && (!fits || !degradedIdx.includes(c.curIdx));
     if (!mustLeave) {
       out.targetIdx = c.curIdx;
-      c.notes.push('holding the variant for the minimum dwell time');
+      c.notes.push(DwellNote.held);
     }
   }
   return out;
@@ -147,7 +153,7 @@ function planChoice(
   if (!fits) return { targetIdx: 0, gpuForced: false, plan: { grid } };
   // Inside the dwell there is nothing to choose: the variant stays (the dwell hold below says so).
   if (!c.canChangeVariant) {
-    if (cur || c.highCarbon) c.notes.push('within the minimum dwell since the last swap');
+    if (cur || c.highCarbon) c.notes.push(DwellNote.within);
     return { targetIdx: c.curIdx, gpuForced: false, plan: { grid } };
   }
   const { lastChangeMs } = c.input.state;

@@ -6,6 +6,7 @@
 // API key in a Secret. The emulator serves the real 2023 hourly export; its `shift-time` fault moves every
 // datetime of an answer by a fixed offset, which here rebases 2023 onto the wall clock (same hour of the year,
 // three years on), so the operator sees current observations. The outage is its 503 fault on every path.
+import { DwellNote } from '../../../operator/decision/eco-choice.ts';
 import { objectPath, Resources } from '../../../operator/kube/kube-client.ts';
 import type { Emulator } from '../../../test/emulators/emulator-server.ts';
 import { startElectricityMapsEmulator } from '../../../test/emulators/electricity-maps.ts';
@@ -213,8 +214,8 @@ export const providerOutage: Scenario = {
   },
 };
 
-/** The reason notes decide() adds when the minimum dwell holds a variant (operator/decision/eco-choice.ts). */
-const DWELL_NOTES = ['holding the variant for the minimum dwell time', 'within the minimum dwell since the last swap'];
+/** The reason notes decide() adds when the minimum dwell holds a variant. */
+const DWELL_NOTES = Object.values(DwellNote);
 
 export const flappingSignal: Scenario = {
   name: 'flapping-signal',
