@@ -120,3 +120,46 @@ export function isReconciled(o: KubeObject): boolean {
   const a = o as Any;
   return a.status?.observedGeneration === a.metadata?.generation && a.status?.lastDecision !== undefined;
 }
+
+/**
+ * The leaf paths (`status.readyReplicas`, `status.conditions[Ready].message`) whose values differ between two
+ * versions of an object under `root`: what a write changed. Conditions are keyed by type, not position.
+ */
+export function changedPaths(a: unknown, b: unknown, root = 'status'): string[] {
+  const out: string[] = [];
+  walk((a as Any)?.[root], (b as Any)?.[root], root, out);
+  return out;
+}
+
+function walk(a: unknown, b: unknown, at: string, out: string[]): void {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    const key = (x: unknown, i: number) => ((x as Any)?.type as string | undefined) ?? String(i);
+    const am = new Map(((a as unknown[]) ?? []).map((x, i) => [key(x, i), x]));
+    const bm = new Map(((b as unknown[]) ?? []).map((x, i) => [key(x, i), x]));
+    for (const k of new Set([...am.keys(), ...bm.keys()])) walk(am.get(k), bm.get(k), `${at}[${k}]`, out);
+    return;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const ao = a as Any;
+    const bo = b as Any;
+    for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) walk(ao[k], bo[k], `${at}.${k}`, out);
+    return;
+  }
+  if (JSON.stringify(a) !== JSON.stringify(b)) out.push(at);
+}
+
+/** How often each path changed between consecutive versions seen in [fromMs, toMs), over all `histories`. */
+export function changeCounts(
+  histories: Iterable<readonly Seen<KubeObject>[]>,
+  fromMs: number,
+  toMs = Infinity,
+  root = 'status',
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const h of histories)
+    for (let i = 1; i < h.length; i++) {
+      if (h[i]!.atMs < fromMs || h[i]!.atMs >= toMs) continue;
+      for (const p of changedPaths(h[i - 1]!.object, h[i]!.object, root)) counts[p] = (counts[p] ?? 0) + 1;
+    }
+  return counts;
+}

@@ -9,7 +9,8 @@ import {
   listsOf,
   type AuditRequest,
 } from '../apiserver-audit.ts';
-import { applySource, sourceName, traceSource } from '../fixtures.ts';
+import { applySource, sourceName, traceSource, type ServiceRef } from '../fixtures.ts';
+import { changeCounts } from '../object-tracker.ts';
 import { sleep, sumMetric, type OperatorProcess } from '../operator-process.ts';
 import { quantile } from '../results.ts';
 import { OPERATOR_USERS } from '../soak-cluster.ts';
@@ -82,6 +83,7 @@ async function quiet(ctx: SoakContext, op: OperatorProcess, label: string): Prom
     '0',
     describeCounts(countByVerbResource(writes)),
   );
+  r.info(S, `${label}: what the InferenceService writes changed (status paths)`, statusChanges(ctx, from, Date.now()));
   r.check(
     S,
     `${label}: GETs and LISTs over ${mins} (children from watch caches)`,
@@ -203,6 +205,11 @@ async function carbonStep(ctx: SoakContext, op: OperatorProcess): Promise<void> 
     '0',
     describeWrites(ctx, others),
   );
+  r.info(
+    S,
+    'carbon step: what the writes to other regions changed (status paths)',
+    statusChanges(ctx, t0, Date.now(), (s) => s.region !== region),
+  );
   // The quiet minutes after the step: no swap writes, nothing at all but Leases.
   const interval = ctx.world.spec.intervalSeconds * 1000;
   await settledOrRow(ctx, S, 'the quiet minutes after the carbon step', interval + 5000, 3 * interval);
@@ -227,6 +234,13 @@ async function carbonStep(ctx: SoakContext, op: OperatorProcess): Promise<void> 
     describeWrites(ctx, after),
   );
   void op;
+}
+
+/** Which status paths changed how often in [fromMs, toMs), over the services `which` keeps, most frequent first. */
+function statusChanges(ctx: SoakContext, fromMs: number, toMs: number, which = (_s: ServiceRef) => true): string {
+  const hs = ctx.world.services.filter(which).map((s) => ctx.view.isvcs.history.get(keyOf(s)) ?? []);
+  const c = changeCounts(hs, fromMs, toMs);
+  return describeCounts(Object.fromEntries(Object.entries(c).sort((a, b) => b[1] - a[1])), 8);
 }
 
 function describeWrites(ctx: SoakContext, ws: readonly AuditRequest[]): string {
