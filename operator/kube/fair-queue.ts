@@ -1,6 +1,7 @@
 // A FIFO of unique keys, fair across groups (namespaces): one sub-queue per group, served round-robin, so one
 // busy namespace with 1,000 waiting keys delays a key of another namespace by at most one turn per other busy
-// group, never by the 1,000 keys ahead of it. O(1) push and shift.
+// group, never by the 1,000 keys ahead of it. O(1) push, shift and delete (a deleted key is dropped when its
+// turn comes).
 
 /** The group of a work-queue key: its namespace ('' for cluster-scoped keys without a slash). */
 export function namespaceOf(key: string): string {
@@ -63,15 +64,25 @@ export class FairQueue {
     return true;
   }
 
+  /** Takes a waiting key out of the queue; false when it was not waiting. */
+  delete(key: string): boolean {
+    return this.members.delete(key);
+  }
+
   /** The next key: the first of the group whose turn it is; that group goes to the back of the turns. */
   shift(): string | undefined {
-    const g = this.turns.shift();
-    if (g === undefined) return undefined;
-    const q = this.groups.get(g)!;
-    const key = q.shift()!;
-    if (q.length > 0) this.turns.push(g);
-    else this.groups.delete(g);
-    this.members.delete(key);
-    return key;
+    for (;;) {
+      const g = this.turns.shift();
+      if (g === undefined) return undefined;
+      const q = this.groups.get(g)!;
+      let key = q.shift();
+      // Deleted keys leave their slot behind; a slot whose key is waiting again serves it early, which is harmless.
+      while (key !== undefined && !this.members.has(key)) key = q.shift();
+      if (q.length > 0) this.turns.push(g);
+      else this.groups.delete(g);
+      if (key === undefined) continue;
+      this.members.delete(key);
+      return key;
+    }
   }
 }

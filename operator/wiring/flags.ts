@@ -61,8 +61,9 @@ export const USAGE = `usage: carbonscale operator [--kubeconfig PATH | --embedde
                                  high-carbon period within minutes; the embedded default uses auto)
   --clock-trace FILE             the trace --clock-start auto reads (default the embedded trace)
   --reconcile-concurrency N      InferenceService passes in parallel (default 4)
-  --reconcile-qps N              sustained passes per second (default 20)
-  --reconcile-burst N            pass burst (default 50)
+  --reconcile-qps N              sustained triggered passes per second; periodic passes are
+                                 not counted and wait behind triggered ones (default 20)
+  --reconcile-burst N            triggered-pass burst (default 50)
   --kube-api-qps N               client-side apiserver request rate (default 50)
   --kube-api-burst N             client-side apiserver burst (default 100)
   --exit-after-seconds N         stop cleanly after N wall seconds (as --duration Ns)

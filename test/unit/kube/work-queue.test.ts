@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ManualClock } from '../../../operator/kube/clock.ts';
+import { ManualClock, sleep } from '../../../operator/kube/clock.ts';
 import { FairQueue } from '../../../operator/kube/fair-queue.ts';
 import { TerminalError, WorkQueue } from '../../../operator/kube/work-queue.ts';
 
@@ -195,5 +195,112 @@ describe('work queue: the injected clock drives requeueAfter, backoff and the ra
     expect(() => new WorkQueue(async () => undefined, { concurrency: 0 })).to.throw(
       /concurrency must be an integer >= 1, got 0/,
     );
+  });
+});
+
+describe('work queue: triggered keys before periodic ones', () => {
+  it('FairQueue.delete takes a waiting key out, and a group left with deleted keys only is skipped', () => {
+    const q = new FairQueue();
+    q.push('a/1');
+    q.push('b/1');
+    q.push('a/2');
+    expect(q.delete('b/1')).to.equal(true);
+    expect(q.delete('b/1')).to.equal(false);
+    expect(q.size).to.equal(2);
+    const order: string[] = [];
+    for (let k = q.shift(); k !== undefined; k = q.shift()) order.push(k);
+    expect(order).to.deep.equal(['a/1', 'a/2']);
+    q.push('b/1'); // waiting again after a delete: served once
+    expect([q.shift(), q.shift()]).to.deep.equal(['b/1', undefined]);
+  });
+
+  it('a change wakes a key ahead of 1,000 periodic passes due at the same boundary', async () => {
+    const clock = new ManualClock(0);
+    const order: string[] = [];
+    const q = new WorkQueue(
+      async (k) => {
+        order.push(k);
+        await sleep(clock, 10); // a pass takes 10 ms of clock time: the periodic passes queue up
+        // Every service's next pass is due at the next interval boundary, as a service's pass asks.
+        return k.startsWith('ns/') ? { requeueAfterMs: 60_000 - (clock.now() % 60_000) } : undefined;
+      },
+      { clock, concurrency: 1, ratePerSecond: 1000, burst: 1000 },
+    );
+    for (let i = 0; i < 1000; i++) q.add(`ns/k${i}`);
+    q.start();
+    await clock.advance(59_000); // the initial list: 1,000 triggered passes
+    expect(order.length).to.equal(1000);
+    order.length = 0;
+    await clock.advance(1000); // the boundary: 1,000 periodic passes due at once
+    q.add('other/changed');
+    await clock.advance(10_100);
+    await q.stop();
+    // The changed key ran next, ahead of the 999 periodic passes still waiting; and 1,000 passes in 10 s at a
+    // rate of 1,000/s with a burst of 1,000 would have passed anyway, so the token check is the next test's.
+    expect(order.indexOf('other/changed')).to.be.within(0, 2);
+    expect(order.length).to.equal(1001);
+  });
+
+  it('periodic passes are not held to the rate; triggered ones are', async () => {
+    const clock = new ManualClock(0);
+    let periodicRuns = 0;
+    const q = new WorkQueue(
+      async (k) => {
+        if (k.startsWith('p/')) {
+          periodicRuns++;
+          return { requeueAfterMs: 1000 };
+        }
+        return undefined;
+      },
+      { clock, concurrency: 2, ratePerSecond: 1, burst: 1 },
+    );
+    for (let i = 0; i < 50; i++) q.add(`p/k${i}`); // the first passes: triggered, 1/s
+    q.start();
+    await clock.advance(60_000);
+    await q.stop();
+    // 50 keys reached their first pass after ~50 s at 1 token/s; from then on each ran once a second, untaxed.
+    // Held to the bucket, all passes together would be ~60.
+    expect(periodicRuns).to.be.above(200);
+  });
+
+  it('a key waiting in the periodic lane that a change wakes runs once, through the bucket', async () => {
+    const clock = new ManualClock(0);
+    const runs: string[] = [];
+    const q = new WorkQueue(
+      async (k) => {
+        runs.push(k);
+        await sleep(clock, 100);
+        return k === 'ns/a' && runs.length === 1 ? { requeueAfterMs: 50 } : undefined;
+      },
+      { clock, concurrency: 1 },
+    );
+    q.add('ns/a');
+    q.add('ns/b');
+    q.start();
+    await clock.advance(160); // ns/a ran; its periodic pass came due (150) while ns/b runs
+    expect(q.periodicDepth).to.equal(1);
+    q.add('ns/a'); // a change: moves it to the triggered lane
+    expect(q.periodicDepth).to.equal(0);
+    expect(q.depth).to.equal(1);
+    await clock.advance(1000);
+    await q.stop();
+    expect(runs).to.deep.equal(['ns/a', 'ns/b', 'ns/a']);
+  });
+
+  it('requeueAfter of zero is a loop, not a period: it is rate-limited like a triggered pass', async () => {
+    const clock = new ManualClock(0);
+    let runs = 0;
+    const q = new WorkQueue(
+      async () => {
+        runs++;
+        return { requeueAfterMs: 0 };
+      },
+      { clock, ratePerSecond: 5, burst: 1 },
+    );
+    q.add('ns/a');
+    q.start();
+    await clock.advance(2000);
+    await q.stop();
+    expect(runs).to.be.within(10, 12);
   });
 });
