@@ -9,9 +9,11 @@
 //    at the measured rates of obs.demand.history, count against the variant of the standing plan (what was decided
 //    to serve) in the window windowStartFor(now). The point of an interval that just ended must be in the history
 //    at the first pass of the next interval (it is booked against the plan that served it).
-// 2. Plan once per decision interval (boundaries at multiples of policy.intervalMs since the epoch): a pass inside
-//    an interval whose plan stands, under the same ServicePolicy, returns that plan unchanged (replanned = false),
-//    so extra passes (Deployment status changes, pod events, restarts) can never swap, revert or re-swap.
+// 2. Plan once per decision interval (boundaries at multiples of policy.intervalMs since the epoch) and carbon
+//    reading: a pass inside an interval whose plan stands, under the same ServicePolicy and the same intensity now,
+//    returns that plan unchanged (replanned = false), so extra passes (Deployment status changes, pod events,
+//    restarts) can never swap, revert or re-swap. A new intensity inside the interval (the hour's reading that
+//    arrives after the boundary's pass, a step) plans the interval again, as of its start, once per reading.
 // 3. Otherwise assemble the DecisionInput (demand outlook from the history: demand-forecast.ts; state from
 //    obs.observed, the variant the workload is SET to run, never the lagging served one) and decide() for the
 //    interval's start. The dwell counts from the interval in which the planned variant left the applied one.
@@ -63,6 +65,9 @@ export interface StandingPlan extends Decision {
   intervalStartMs: number;
   /** Fingerprint of the ServicePolicy it was made under: a different policy replans at once. */
   policyKey: string;
+  /** The intensity now it was made with, gCO2eq/kWh (absent: made without a signal): another one replans at once.
+   *  Absent from books written before it existed, which therefore replan once. */
+  carbonGPerKWh?: number;
 }
 
 /** Everything the engine remembers between passes. Plain JSON; restore it exactly after a restart. */
@@ -189,7 +194,11 @@ export function engineStep(books: EngineBooks, obs: EngineObservation): EngineSt
   const budgetLive: BudgetLive = { ...budget, expectedRestRequests: rest, used: budgetUsed(budget, fraction, rest) };
 
   const key = policyKey(service);
-  const stands = books.plan !== undefined && books.plan.intervalStartMs === start && books.plan.policyKey === key;
+  const stands =
+    books.plan !== undefined &&
+    books.plan.intervalStartMs === start &&
+    books.plan.policyKey === key &&
+    books.plan.carbonGPerKWh === obs.carbon.nowGPerKWh;
   if (stands) {
     const plan = books.plan!;
     return {
@@ -210,13 +219,14 @@ export function engineStep(books: EngineBooks, obs: EngineObservation): EngineSt
   const lastChangeMs = applied !== undefined && d.variant !== applied ? start : books.lastChangeMs;
   const used = d.budgetUsed ?? 0;
   const plan: StandingPlan = { ...decision, intervalStartMs: start, policyKey: key };
+  if (obs.carbon.nowGPerKWh !== undefined) plan.carbonGPerKWh = obs.carbon.nowGPerKWh;
   const next: EngineBooks = { budget, bookedUntilMs, plan };
   if (lastChangeMs !== undefined) next.lastChangeMs = lastChangeMs;
   return { decision, books: next, input, budgetUsed: used, budgetLive, demand: outlook, replanned: true };
 }
 
 function decisionOf(plan: StandingPlan): Decision {
-  const { intervalStartMs: _s, policyKey: _k, ...d } = plan;
+  const { intervalStartMs: _s, policyKey: _k, carbonGPerKWh: _c, ...d } = plan;
   return { ...d, flags: { ...d.flags } };
 }
 

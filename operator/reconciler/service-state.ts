@@ -45,13 +45,15 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
-/** The plan without what advances by itself every interval: its interval, and the figures a replan words anew
- *  (reason, budget used, expected emissions and power) while it keeps the same decision. A restart from an older
- *  plan replans the interval from the same books and history, so it decides the same. */
+/** The plan without what advances by itself every interval: its interval and the reading it was made with, and the
+ *  figures a replan words anew (reason, budget used, expected emissions and power) while it keeps the same
+ *  decision. A restart from an older plan replans the interval from the same books and history, so it decides the
+ *  same. */
 function planContent(p: StandingPlan | undefined): unknown {
   if (!p) return undefined;
   const {
     intervalStartMs: _s,
+    carbonGPerKWh: _c,
     nextEvaluationMs: _n,
     reason: _r,
     budgetUsed: _b,

@@ -107,14 +107,14 @@ describe('decision engine (engineStep)', () => {
     expect(s.books.budget.servedDegraded).to.equal(0);
   });
 
-  it('plans once per interval: later passes return the standing plan whatever else changed', () => {
+  it('plans once per interval and reading: later passes return the standing plan whatever else changed', () => {
     const t1 = T0 + 7 * HOUR;
     const a = engineStep(newBooks(t1, service()), obsAt(t1));
     expect(a.replanned).to.equal(true);
-    // Same interval, a cleaner grid, a lagging observed variant and more demand: the plan stands.
+    // Same interval and intensity now, another forecast, a lagging observed variant and more demand: it stands.
     const t2 = t1 + 20 * 60_000;
     const o = obsAt(t2, {
-      carbon: { nowGPerKWh: 50, history: [] },
+      carbon: { nowGPerKWh: 600, history: [] },
       observed: { variant: FULL.name, replicas: 3, clusterGpuHeadroom: 10_000 },
       demand: { history: flatDemand(t2, 5) },
     });
@@ -127,6 +127,44 @@ describe('decision engine (engineStep)', () => {
     expect(c.replanned).to.equal(true);
     expect(c.books.plan!.intervalStartMs).to.equal(t1 + HOUR);
     expect(c.decision.nextEvaluationMs).to.equal(t1 + 2 * HOUR);
+  });
+
+  it('replans once, as of the interval start, when a new intensity arrives within the interval', () => {
+    const t1 = T0 + 7 * HOUR;
+    const a = engineStep(newBooks(t1, service()), obsAt(t1));
+    expect(a.decision.variant).to.equal(SMALL.name);
+    expect(a.books.plan!.carbonGPerKWh).to.equal(600);
+    // Ten minutes in, the grid is clean: a new reading plans the interval again, at once.
+    const clean = (t: number) =>
+      obsAt(t, {
+        carbon: { nowGPerKWh: 50, history: [] },
+        observed: a.input.state.variant
+          ? { variant: SMALL.name, replicas: a.decision.replicas, clusterGpuHeadroom: 10_000 }
+          : { clusterGpuHeadroom: 10_000 },
+      });
+    const b = engineStep(a.books, clean(t1 + 10 * 60_000));
+    expect(b.replanned).to.equal(true);
+    expect(b.books.plan!.intervalStartMs).to.equal(a.books.plan!.intervalStartMs);
+    expect(b.books.plan!.carbonGPerKWh).to.equal(50);
+    // The same reading again: the new plan stands.
+    const c = engineStep(b.books, clean(t1 + 20 * 60_000));
+    expect(c.replanned).to.equal(false);
+    expect(c.decision).to.deep.equal(b.decision);
+    // Losing the signal is a new reading too (the no-signal plan has none).
+    const d = engineStep(c.books, obsAt(t1 + 30 * 60_000, { carbon: { history: [] } }));
+    expect(d.replanned).to.equal(true);
+    expect(d.books.plan!.carbonGPerKWh).to.equal(undefined);
+    expect(engineStep(d.books, obsAt(t1 + 40 * 60_000, { carbon: { history: [] } })).replanned).to.equal(false);
+  });
+
+  it('books written before the plan kept its reading replan once, then stand', () => {
+    const t1 = T0 + 7 * HOUR;
+    const a = engineStep(newBooks(t1, service()), obsAt(t1));
+    const { carbonGPerKWh: _c, ...old } = a.books.plan!;
+    const b = engineStep({ ...a.books, plan: old }, obsAt(t1 + 60_000));
+    expect(b.replanned).to.equal(true);
+    expect(b.decision.variant).to.equal(a.decision.variant);
+    expect(engineStep(b.books, obsAt(t1 + 120_000)).replanned).to.equal(false);
   });
 
   it('replans at once when the service policy changes within the interval', () => {
