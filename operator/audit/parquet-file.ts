@@ -46,14 +46,14 @@ export async function writeParquetAtomically(
   fs: AuditFs,
   kind: StreamKind,
   version: SchemaVersion,
-  rows: readonly Row[],
+  rows: Iterable<Row>,
   tmpPath: string,
   finalPath: string,
 ): Promise<void> {
   await fs.probeWritable(path.dirname(tmpPath));
   const writer = await parquet.ParquetWriter.openFile(parquetSchemaOf(kind, version), tmpPath, {
     useDataPageV2: false,
-    rowGroupSize: Math.max(1, Math.min(rows.length, ROW_GROUP_ROWS)),
+    rowGroupSize: ROW_GROUP_ROWS,
   });
   for (const [k, v] of Object.entries(fileMetadata(kind, version))) writer.setMetadata(k, v);
   try {

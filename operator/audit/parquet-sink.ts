@@ -13,8 +13,9 @@ import { makeDecisionRecord } from './decision.ts';
 import { dayOf, journalPath, partFileName, partitionDir, retentionPath, TMP_SUFFIX } from './layout.ts';
 import { addToManifest, readManifest, type ManifestEntry } from './manifest.ts';
 import { sha256File, writeParquetAtomically } from './parquet-file.ts';
+import { PendingRows } from './pending-rows.ts';
 import { compactedJournal, recoverAuditDir } from './recovery.ts';
-import { GENESIS_HASH, STREAMS, timeColumnOf, validateRecord, versionOfRow, type StreamKind } from './schema.ts';
+import { GENESIS_HASH, STREAMS, validateRecord, type StreamKind } from './schema.ts';
 import { chainRow, type AuditHealth, type AuditSink, type ChainedRow } from './sink.ts';
 import type { UsageRecord } from './usage.ts';
 
@@ -53,7 +54,8 @@ export interface ParquetAuditSinkOptions {
 interface StreamState {
   seq: number;
   hash: string;
-  pending: ChainedRow[];
+  /** Journaled, not yet in a final file: kept as JSON text (pending-rows.ts). */
+  pending: PendingRows;
 }
 
 interface Buffered {
@@ -116,10 +118,9 @@ export class ParquetAuditSink implements AuditSink {
   private readonly log: winston.Logger;
   private readonly onHealthChange: ParquetAuditSinkOptions['onHealthChange'];
   private readonly streams: Record<StreamKind, StreamState> = {
-    usage: { seq: 0, hash: GENESIS_HASH, pending: [] },
-    decision: { seq: 0, hash: GENESIS_HASH, pending: [] },
+    usage: { seq: 0, hash: GENESIS_HASH, pending: new PendingRows('usage') },
+    decision: { seq: 0, hash: GENESIS_HASH, pending: new PendingRows('decision') },
   };
-  private pendingBytes = 0;
   private journalSize = 0;
   private journalMayBeTorn = false;
   private buffer: Buffered[] = [];
@@ -362,15 +363,16 @@ export class ParquetAuditSink implements AuditSink {
       usage: { seq: this.streams.usage.seq, hash: this.streams.usage.hash },
       decision: { seq: this.streams.decision.seq, hash: this.streams.decision.hash },
     };
-    const rows: { kind: StreamKind; row: ChainedRow }[] = [];
+    const rows: { kind: StreamKind; row: ChainedRow; json: string }[] = [];
     let text = '';
     for (const b of this.buffer) {
       const st = next[b.kind];
       const row = chainRow(b.kind, b.record, st.seq + 1, st.hash);
       st.seq = row.stream_seq;
       st.hash = row.row_hash;
-      rows.push({ kind: b.kind, row });
-      text += JSON.stringify({ k: b.kind, r: row }) + '\n';
+      const json = JSON.stringify(row);
+      rows.push({ kind: b.kind, row, json });
+      text += `{"k":${JSON.stringify(b.kind)},"r":${json}}\n`;
     }
     try {
       if (this.journalMayBeTorn) {
@@ -384,14 +386,13 @@ export class ParquetAuditSink implements AuditSink {
       return;
     }
     this.journalSize += Buffer.byteLength(text, 'utf8');
-    for (const { kind, row } of rows) {
+    for (const { kind, row, json } of rows) {
       const st = this.streams[kind];
       st.seq = row.stream_seq;
       st.hash = row.row_hash;
-      st.pending.push(row);
+      st.pending.push(row, json);
       this.metrics.rows?.inc({ kind });
     }
-    this.pendingBytes += text.length;
     this.buffer = [];
     this.setRecovered();
     if (this.unreportedDrops.length > 0) {
@@ -406,7 +407,7 @@ export class ParquetAuditSink implements AuditSink {
     if (
       bucket !== this.lastRotationBucket ||
       pendingRows >= this.opts.maxRowsPerFile ||
-      this.pendingBytes >= this.opts.maxPendingBytes ||
+      this.streams.usage.pending.bytes + this.streams.decision.pending.bytes >= this.opts.maxPendingBytes ||
       this.manifestBacklog.size > 0
     ) {
       await this.rotateNow();
@@ -421,21 +422,16 @@ export class ParquetAuditSink implements AuditSink {
       for (const kind of STREAMS) {
         const st = this.streams[kind];
         while (st.pending.length > 0) {
-          const first = st.pending[0] as ChainedRow;
-          const day = dayOf(first[timeColumnOf(kind)] as number);
-          const version = versionOfRow(first);
           // One file per stream, UTC day and schema version (rows replayed from an older journal keep theirs).
-          const sameFile = (r: ChainedRow): boolean =>
-            dayOf(r[timeColumnOf(kind)] as number) === day && versionOfRow(r) === version;
-          let n = 0;
-          while (n < st.pending.length && sameFile(st.pending[n] as ChainedRow)) n++;
-          const group = st.pending.slice(0, n);
-          const last = group[group.length - 1] as ChainedRow;
+          const { day, version } = st.pending.fileOf(0);
+          const n = st.pending.firstFileLength();
+          const first = st.pending.row(0);
+          const last = st.pending.row(n - 1);
           const rel = `${partitionDir(kind, day)}/${partFileName(first.stream_seq, last.stream_seq)}`;
           const finalPath = path.join(this.dir, rel);
           await this.fs.mkdirp(path.dirname(finalPath));
-          await writeParquetAtomically(this.fs, kind, version, group, finalPath + TMP_SUFFIX, finalPath);
-          st.pending.splice(0, n);
+          await writeParquetAtomically(this.fs, kind, version, st.pending.head(n), finalPath + TMP_SUFFIX, finalPath);
+          st.pending.dropFirst(n);
           wrote = true;
           const bytes = await this.fs.size(finalPath);
           this.dayBytes.set(day, (this.dayBytes.get(day) ?? 0) + bytes);
@@ -444,7 +440,7 @@ export class ParquetAuditSink implements AuditSink {
             path: rel,
             sha256: await sha256File(finalPath),
             bytes,
-            rows: group.length,
+            rows: n,
             first_seq: first.stream_seq,
             last_seq: last.stream_seq,
             first_prev_hash: first.prev_hash,
@@ -462,7 +458,6 @@ export class ParquetAuditSink implements AuditSink {
       this.setDegraded(err);
       return;
     }
-    this.pendingBytes = 0;
     if (this.buffer.length === 0) this.setRecovered();
     if (wrote)
       await this.applyRetention().catch((err: unknown) =>
@@ -498,8 +493,7 @@ export class ParquetAuditSink implements AuditSink {
       const r = rec.streams[kind];
       st.seq = r.seq;
       st.hash = r.hash;
-      st.pending = r.pending;
-      for (const row of r.pending) this.pendingBytes += JSON.stringify(row).length;
+      st.pending = new PendingRows(kind, r.pending);
     }
     for (const id of rec.ids) this.remember(id);
     // Safe to interrupt: the new journal holds the same pending rows behind a checkpoint they all follow.
@@ -526,8 +520,7 @@ export class ParquetAuditSink implements AuditSink {
     const today = dayOf(this.now());
     const cutoff = dayOf(this.now() - this.opts.retentionDays * DAY_MS);
     const pendingDays = new Set<string>();
-    for (const kind of STREAMS)
-      for (const r of this.streams[kind].pending) pendingDays.add(dayOf(r[timeColumnOf(kind)] as number));
+    for (const kind of STREAMS) for (const d of this.streams[kind].pending.pendingDays()) pendingDays.add(d);
     const days = [...this.dayBytes.keys()].sort();
     let total = days.reduce((s, d) => s + (this.dayBytes.get(d) ?? 0), 0);
     for (const day of days) {

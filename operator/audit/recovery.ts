@@ -68,25 +68,29 @@ function furthest(a: ChainHead | null, b: ChainHead | null): ChainHead {
 }
 
 /** The checkpoint compaction writes: the chain position just before the first pending row (all before it is final). */
-export function checkpointOf(head: ChainHead, pending: readonly ChainedRow[]): ChainHead {
-  const first = pending[0];
-  return first ? { seq: first.stream_seq - 1, hash: first.prev_hash } : { seq: head.seq, hash: head.hash };
+export function checkpointOf(head: ChainHead, firstPending: ChainedRow | undefined): ChainHead {
+  return firstPending
+    ? { seq: firstPending.stream_seq - 1, hash: firstPending.prev_hash }
+    : { seq: head.seq, hash: head.hash };
+}
+
+/** Pending rows as compaction needs them: the first one, and every one as its journal line. */
+export interface PendingJournal {
+  first(): ChainedRow | undefined;
+  journalLines(): Iterable<string>;
 }
 
 /** The journal text after compaction: the checkpoint line, then every pending row in stream order. */
-export function compactedJournal(
-  streams: Record<StreamKind, { head: ChainHead; pending: readonly ChainedRow[] }>,
-): string {
+export function compactedJournal(streams: Record<StreamKind, { head: ChainHead; pending: PendingJournal }>): string {
   const cp: Checkpoint = {
     checkpoint: {
-      usage: checkpointOf(streams.usage.head, streams.usage.pending),
-      decision: checkpointOf(streams.decision.head, streams.decision.pending),
+      usage: checkpointOf(streams.usage.head, streams.usage.pending.first()),
+      decision: checkpointOf(streams.decision.head, streams.decision.pending.first()),
     },
   };
-  let text = JSON.stringify(cp) + '\n';
-  for (const kind of STREAMS)
-    for (const row of streams[kind].pending) text += JSON.stringify({ k: kind, r: row }) + '\n';
-  return text;
+  const parts = [JSON.stringify(cp) + '\n'];
+  for (const kind of STREAMS) for (const line of streams[kind].pending.journalLines()) parts.push(line);
+  return parts.join('');
 }
 
 /**
