@@ -90,21 +90,28 @@ export function compacted(ledger: DemandLedger, now: number): DemandLedger {
   if (ledger.intervalMs >= HOUR_MS) return kept.length === ledger.points.length ? ledger : { ...ledger, points: kept };
   const old = kept.filter((p) => p.timeMs < rawFrom);
   const raw = kept.filter((p) => p.timeMs >= rawFrom);
-  const buckets = new Map<number, { weighted: number; span: number }>();
+  const buckets = new Map<number, { weighted: number; span: number; only?: DemandPoint }>();
   for (let i = 0; i < old.length; i++) {
     const p = old[i]!;
     const hour = intervalStartFor(p.timeMs, HOUR_MS);
     // A point's rate holds until the next point (the engine's own rule), within its hour.
     const end = Math.min(old[i + 1]?.timeMs ?? rawFrom, hour + HOUR_MS);
     const span = Math.max(1, end - p.timeMs);
-    const b = buckets.get(hour) ?? { weighted: 0, span: 0 };
+    let b = buckets.get(hour);
+    if (!b) buckets.set(hour, (b = { weighted: 0, span: 0, only: p }));
+    else delete b.only;
     b.weighted += p.rps * span;
     b.span += span;
-    buckets.set(hour, b);
   }
+  // An hour already compacted (its one point, at the hour, with the same rate) keeps its object: every pass
+  // compacts the whole week, and new objects each time were most of the pass's garbage and a second copy of the
+  // history beside the saved state's.
   const hourly = [...buckets.entries()]
     .sort((x, y) => x[0] - y[0])
-    .map(([timeMs, b]) => ({ timeMs, rps: b.weighted / b.span }));
+    .map(([timeMs, b]) => {
+      const rps = b.weighted / b.span;
+      return b.only && b.only.timeMs === timeMs && b.only.rps === rps ? b.only : { timeMs, rps };
+    });
   return { ...ledger, points: hourly.concat(raw) };
 }
 

@@ -8,6 +8,7 @@ import {
   withPoint,
 } from '../../../operator/reconciler/demand-ledger.ts';
 import { DEMAND_HISTORY_MS } from '../../../operator/decision/demand-forecast.ts';
+import { intervalStartFor } from '../../../operator/decision/engine.ts';
 
 const H = 3_600_000;
 const T = Date.UTC(2026, 2, 2, 10); // on an hour
@@ -51,6 +52,16 @@ describe('demand ledger (the engine demand history per service)', () => {
     expect(c.points[0]!.timeMs).to.be.at.least(T - DEMAND_HISTORY_MS - H);
     expect(c.points.filter((p) => p.timeMs >= T - RAW_KEEP_MS)).to.have.length(RAW_KEEP_MS / 1_800_000);
     expect(compacted(c, T)).to.deep.equal(c); // idempotent
+    // ... and an hour already compacted keeps its object (no copy of the week per pass), a re-bucketed one does not.
+    const again = compacted(c, T + H);
+    const at = (pts: typeof c.points, t: number) => pts.filter((p) => p.timeMs === t);
+    const h = T - 2 * 24 * H;
+    expect(at(again.points, h)[0]).to.equal(at(c.points, h)[0]);
+    const folded = T - RAW_KEEP_MS; // an hour of raw points an hour ago, folded only now
+    expect(at(c.points, folded)).to.have.length(1);
+    expect(at(c.points, folded)[0]!.rps).to.not.be.closeTo(20, 1e-9);
+    expect(at(again.points, folded)).to.have.length(1);
+    expect(at(again.points, folded)[0]!.rps).to.be.closeTo(20, 1e-9);
   });
 
   it('with hour-long intervals nothing is bucketed: one point per interval', () => {
