@@ -13,7 +13,8 @@ import type { BudgetState, DemandPoint } from '../decision/types.ts';
 import type { Mode } from '../api/types.ts';
 import { compacted, type DemandLedger } from './demand-ledger.ts';
 
-export const STATE_VERSION = 1;
+/** 2: demand points as two arrays, times as deltas (version 1, a list of {timeMs, rps}, is still read). */
+export const STATE_VERSION = 2;
 
 export interface ServiceState {
   books: EngineBooks;
@@ -107,9 +108,40 @@ export function restoreState(saved: SavedState): ServiceState {
   return { books: saved.books, demand: saved.demand, mode: saved.mode };
 }
 
-/** JSON for the store. Numbers are written as JavaScript prints them (shortest round trip: exact). */
+/**
+ * JSON for the store. Numbers are written as JavaScript prints them (shortest round trip: exact). The demand
+ * history goes as `times` (the first a time, then differences) and `rps`: a week of {timeMs, rps} objects was
+ * most of the record (10 of 12 KB, held in the ConfigMap cache of every replica), as arrays it is about a third.
+ * Differences of integer ms are exact; a history with other times keeps the list form.
+ */
 export function encodeState(s: ServiceState, savedAtMs: number): string {
-  return JSON.stringify({ version: STATE_VERSION, savedAtMs, mode: s.mode, books: s.books, demand: s.demand });
+  const { points, ...ledger } = s.demand;
+  const demand = points.every((p) => Number.isSafeInteger(p.timeMs))
+    ? {
+        ...ledger,
+        times: points.map((p, i) => (i === 0 ? p.timeMs : p.timeMs - points[i - 1]!.timeMs)),
+        rps: points.map((p) => p.rps),
+      }
+    : s.demand;
+  return JSON.stringify({ version: STATE_VERSION, savedAtMs, mode: s.mode, books: s.books, demand });
+}
+
+/** The demand points of a stored record: version 1's list, or version 2's arrays; a string names what is wrong. */
+function storedPoints(d: Record<string, unknown>): DemandPoint[] | string {
+  if (Array.isArray(d.points)) return d.points as DemandPoint[];
+  const { times, rps } = d;
+  if (!Array.isArray(times) || !Array.isArray(rps) || times.length !== rps.length)
+    return 'state.json: demand.times/rps missing or of different lengths';
+  const points: DemandPoint[] = [];
+  let t = 0;
+  for (let i = 0; i < times.length; i++) {
+    const dt = times[i];
+    if (!isNum(dt) || (i > 0 && !(dt > 0)))
+      return `state.json: demand.times[${i}] is not ${i ? 'a step > 0' : 'a time'}`;
+    t = i === 0 ? dt : t + dt;
+    points.push({ timeMs: t, rps: rps[i] as number });
+  }
+  return points;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -124,8 +156,8 @@ export function decodeState(text: string): { state?: SavedState; error?: string 
     return { error: `state.json: not JSON (${(e as Error).message})` };
   }
   if (!isObj(raw)) return { error: 'state.json: not an object' };
-  if (raw.version !== STATE_VERSION)
-    return { error: `state.json: version ${String(raw.version)}, expected ${STATE_VERSION}` };
+  if (raw.version !== STATE_VERSION && raw.version !== 1)
+    return { error: `state.json: version ${String(raw.version)}, expected ${STATE_VERSION} (or 1)` };
   if (!isNum(raw.savedAtMs)) return { error: 'state.json: savedAtMs is not a time' };
   if (raw.mode !== 'active' && raw.mode !== 'observe') return { error: `state.json: mode ${String(raw.mode)}` };
   const books = raw.books;
@@ -142,15 +174,22 @@ export function decodeState(text: string): { state?: SavedState; error?: string 
   )
     return { error: 'state.json: books.plan has no variant/replicas' };
   const d = raw.demand;
-  if (!isObj(d) || !isNum(d.intervalMs) || !(d.intervalMs > 0) || !Array.isArray(d.points))
+  if (!isObj(d) || !isNum(d.intervalMs) || !(d.intervalMs > 0) || (raw.version === 1 && !Array.isArray(d.points)))
     return { error: 'state.json: demand.intervalMs/points missing' };
+  const points = storedPoints(d);
+  if (typeof points === 'string') return { error: points };
   let prev = -Infinity;
-  for (const [i, p] of d.points.entries()) {
+  for (const [i, p] of points.entries()) {
     if (!isObj(p) || !isNum(p.timeMs) || !isNum(p.rps) || p.rps < 0 || p.timeMs <= prev)
-      return { error: `state.json: demand.points[${i}] is not an ascending {timeMs, rps ≥ 0}` };
+      return {
+        error: Array.isArray(d.points)
+          ? `state.json: demand.points[${i}] is not an ascending {timeMs, rps ≥ 0}`
+          : `state.json: demand.rps[${i}] is not a rate ≥ 0 (or demand.times[${i}] not after the one before)`,
+      };
     prev = p.timeMs;
   }
   if (d.closedUntilMs !== undefined && !isNum(d.closedUntilMs))
     return { error: 'state.json: demand.closedUntilMs is not a time' };
-  return { state: raw as unknown as SavedState };
+  const { times: _t, rps: _r, ...ledger } = d;
+  return { state: { ...(raw as unknown as SavedState), demand: { ...(ledger as unknown as DemandLedger), points } } };
 }

@@ -118,4 +118,28 @@ describe('service state: saved only when a restart could not reconstruct it', ()
     expect(decodeState(JSON.stringify(bad)).error).to.match(/demand\.points\[1\]/);
     expect(decodeState(JSON.stringify({ ...bad, version: 9 })).error).to.match(/version 9/);
   });
+
+  it('stores the demand history as arrays (times as steps), reads version 1 records, and names a bad array', () => {
+    const s = state(T + 1234.5);
+    s.demand.points = [0, 1, 2, 3].map((i) => ({ timeMs: T - (4 - i) * 300_000, rps: 0.1 * i + 0.2 }));
+    const text = encodeState(s, T);
+    const stored = JSON.parse(text);
+    expect(stored.version).to.equal(2);
+    expect(stored.demand.points).to.equal(undefined);
+    expect(stored.demand.times).to.have.length(s.demand.points.length);
+    expect(stored.demand.times.slice(1).every((dt: number) => dt > 0)).to.equal(true);
+    // A version 1 record (the list form) decodes to the same state.
+    const v1 = JSON.stringify({ version: 1, savedAtMs: T, mode: s.mode, books: s.books, demand: s.demand });
+    expect(decodeState(v1).state!.demand).to.deep.equal(decodeState(text).state!.demand);
+    expect(decodeState(v1).state!.demand).to.deep.equal(s.demand);
+    expect(text.length).to.be.below(v1.length);
+    const bad = JSON.parse(text);
+    bad.demand.rps[1] = -3;
+    expect(decodeState(JSON.stringify(bad)).error).to.match(/demand\.rps\[1\]/);
+    bad.demand.rps.pop();
+    expect(decodeState(JSON.stringify(bad)).error).to.match(/demand\.times\/rps .*different lengths/);
+    const back = JSON.parse(text);
+    back.demand.times[1] = 0;
+    expect(decodeState(JSON.stringify(back)).error).to.match(/demand\.times\[1\] is not a step > 0/);
+  });
 });
