@@ -104,21 +104,26 @@ export function demandDigest(d: PolicyInput['demand']): Omit<PolicyInput['demand
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;
+  let weight = 0;
   for (const p of forecast) {
     min = Math.min(min, p.rps);
     max = Math.max(max, p.rps);
-    sum += p.rps;
+    // A run counts for its length; a point without one for one unit (all points then weigh the same).
+    const w = p.untilMs !== undefined ? p.untilMs - p.timeMs : 1;
+    sum += p.rps * w;
+    weight += w;
   }
   const n = forecast.length;
+  const last = forecast[n - 1];
   return {
     ...rest,
     forecast: {
       points: n,
       fromMs: forecast[0]?.timeMs ?? null,
-      toMs: forecast[n - 1]?.timeMs ?? null,
+      toMs: last ? (last.untilMs ?? last.timeMs) : null,
       minRps: n ? min : null,
       maxRps: n ? max : null,
-      meanRps: n ? sum / n : null,
+      meanRps: weight > 0 ? sum / weight : null,
     },
   };
 }

@@ -27,7 +27,8 @@ export interface DemandOutlook {
   currentRps: number;
   /** Expected mean rate over the interval being planned, requests/s. */
   predictedRps: number;
-  /** Expected rate per later interval up to `untilMs`, ascending (empty with basis 'current' or 'none'). */
+  /** Expected rate per later interval up to `untilMs`, ascending, equal intervals in a row as one point with its
+   *  `untilMs` (empty with basis 'current' or 'none'). */
   forecast: DemandPoint[];
   /** Which rule made it: the weekly or daily seasonal-naive, persistence of the current rate, or no history. */
   basis: DemandBasis;
@@ -82,7 +83,12 @@ export function demandOutlook(
     for (let t = intervalStartMs + intervalMs; t < untilMs; t += intervalMs) {
       const h = seasonalAt(history, t, lag, last.timeMs, span);
       // A gap in the history leaves a gap in the forecast: decide() then counts the predicted rate there.
-      if (h !== undefined) forecast.push({ timeMs: t, rps: h * scale });
+      if (h === undefined) continue;
+      const rps = h * scale;
+      // Intervals that read the same history point give the same rate: one point holds them all (a run).
+      const run = forecast[forecast.length - 1];
+      if (run && run.untilMs === t && run.rps === rps) run.untilMs = t + intervalMs;
+      else forecast.push({ timeMs: t, rps, untilMs: t + intervalMs });
     }
     return { currentRps: current, predictedRps: same * scale, forecast, basis: lag === WEEK_MS ? 'week' : 'day' };
   }
@@ -103,7 +109,8 @@ function seasonalAt(
 
 /**
  * Requests expected from `fromMs` to `toMs`: the predicted rate until `firstEndMs` (the end of the interval being
- * planned), then each forecast point over its interval, and the predicted rate wherever no point covers.
+ * planned), then each forecast point over its interval (or to its `untilMs`), and the predicted rate wherever no
+ * point covers.
  */
 export function expectedRequests(
   predictedRps: number,
@@ -119,7 +126,7 @@ export function expectedRequests(
   let covered = headEnd;
   for (const p of forecast ?? []) {
     const a = Math.max(p.timeMs, covered);
-    const b = Math.min(p.timeMs + intervalMs, toMs);
+    const b = Math.min(p.untilMs ?? p.timeMs + intervalMs, toMs);
     if (b <= a) continue;
     sum += (a - covered) * predictedRps + (b - a) * p.rps;
     covered = b;

@@ -54,6 +54,9 @@ export interface CarbonSignal {
 export interface DemandPoint {
   timeMs: number;
   rps: number;
+  /** Forecast points only: the rate holds until here, ms since epoch (absent: one policy interval from timeMs). A
+   *  run of equal intervals is one point, so a week's outlook at a one-minute interval is ~170 points, not 10,080. */
+  untilMs?: number;
 }
 
 export interface DemandSignal {
