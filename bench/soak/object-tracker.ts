@@ -127,15 +127,16 @@ export function isReconciled(o: KubeObject): boolean {
  */
 export function changedPaths(a: unknown, b: unknown, root = 'status'): string[] {
   const out: string[] = [];
-  walk((a as Any)?.[root], (b as Any)?.[root], root, out);
+  walk((a as Any | undefined)?.[root], (b as Any | undefined)?.[root], root, out);
   return out;
 }
 
 function walk(a: unknown, b: unknown, at: string, out: string[]): void {
   if (Array.isArray(a) || Array.isArray(b)) {
-    const key = (x: unknown, i: number) => ((x as Any)?.type as string | undefined) ?? String(i);
-    const am = new Map(((a as unknown[]) ?? []).map((x, i) => [key(x, i), x]));
-    const bm = new Map(((b as unknown[]) ?? []).map((x, i) => [key(x, i), x]));
+    const key = (x: unknown, i: number) => ((x as Any | undefined)?.type as string | undefined) ?? String(i);
+    const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+    const am = new Map(list(a).map((x, i) => [key(x, i), x]));
+    const bm = new Map(list(b).map((x, i) => [key(x, i), x]));
     for (const k of new Set([...am.keys(), ...bm.keys()])) walk(am.get(k), bm.get(k), `${at}[${k}]`, out);
     return;
   }

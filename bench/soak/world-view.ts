@@ -66,6 +66,16 @@ export class WorldView {
     return i === undefined || d === undefined ? undefined : Math.max(i, d);
   }
 
+  /** Deployments whose pods are not all ready (status.readyReplicas below spec.replicas): the cluster is still moving. */
+  deploymentsRollingOut(): number {
+    let n = 0;
+    for (const d of this.deployments.objects.values()) {
+      const a = d as Any;
+      if ((a.status?.readyReplicas ?? 0) < (a.spec?.replicas ?? 0)) n++;
+    }
+    return n;
+  }
+
   variant(s: ServiceRef): string | undefined {
     const d = this.deployments.objects.get(`${s.namespace}/${s.name}`);
     return d ? deploymentVariant(d, VARIANT_ENV) : undefined;

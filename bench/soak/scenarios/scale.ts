@@ -51,9 +51,19 @@ export const scale: Scenario = {
 };
 
 async function quiet(ctx: SoakContext, op: OperatorProcess, label: string): Promise<void> {
-  const { audit, results: r, opts } = ctx;
+  const { audit, results: r, opts, view } = ctx;
   // Quiet means past a whole policy interval with no write: writes due at interval boundaries show up here.
   const interval = ctx.world.spec.intervalSeconds * 1000;
+  // Steady state is a cluster that stopped moving: at 2,000 services the controller-manager (20 writes/s) and kwok
+  // are still making pods ready minutes after the last Deployment, and each pod that turns ready is a real change
+  // of status.readyReplicas and the Ready condition. Wait for them first (and say how long it took).
+  const rollStart = Date.now();
+  while (view.deploymentsRollingOut() > 0 && Date.now() - rollStart < 10 * interval) await sleep(2000);
+  r.info(
+    S,
+    `${label}: wait for every Deployment's pods to be ready (the cluster's own rollout)`,
+    `${((Date.now() - rollStart) / 1000).toFixed(0)} s; ${view.deploymentsRollingOut()} still rolling out`,
+  );
   await settledOrRow(ctx, S, `the ${label} window`, interval + 5000, 3 * interval);
   const from = Date.now();
   const socketsBefore = op.connectionIdsTo(ctx.env.cp.apiPort);

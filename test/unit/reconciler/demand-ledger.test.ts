@@ -8,7 +8,6 @@ import {
   withPoint,
 } from '../../../operator/reconciler/demand-ledger.ts';
 import { DEMAND_HISTORY_MS } from '../../../operator/decision/demand-forecast.ts';
-import { intervalStartFor } from '../../../operator/decision/engine.ts';
 
 const H = 3_600_000;
 const T = Date.UTC(2026, 2, 2, 10); // on an hour
