@@ -8,7 +8,10 @@
 // Resuming: a failed or ended watch restarts from the last resourceVersion, not with a list; only 410 Gone
 // (the version left the apiserver's window) relists. So after an apiserver restart each watcher lists at most
 // once. A watchdog restarts a watch that stays silent longer than its timeout plus a grace (a half-open
-// connection sends nothing; a healthy one sends bookmarks). The whole state is relisted every `relistEveryMs`.
+// connection sends nothing; a healthy one sends bookmarks). There is no periodic relist by default, as in client-go
+// and kube-rs: a watch resumed from its resourceVersion misses nothing, and at 2,000 services a relist every 10
+// minutes was 12 LIST pages (several MB) of pure cost (docs/reliability.md, finding 5). `relistEveryMs` remains
+// for a caller that wants one.
 // Timing uses its own clock: the wall clock in the operator (the apiserver's timeouts are real seconds).
 import { backoffDelay } from './backoff.ts';
 import { sleep, wallClock, type Clock } from './clock.ts';
@@ -40,7 +43,7 @@ export interface WatcherOptions {
   watchTimeoutSeconds?: number;
   /** The watchdog fires after the watch timeout plus this much silence. Default 30 s. */
   stallGraceMs?: number;
-  /** Full relist period; 0 = never. Default 10 minutes. */
+  /** Full relist period; 0 = never (the default: see the header). */
   relistEveryMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -51,7 +54,7 @@ export const WATCHER_DEFAULTS = {
   pageSize: 500,
   watchTimeoutSeconds: 300,
   stallGraceMs: 30_000,
-  relistEveryMs: 10 * 60_000,
+  relistEveryMs: 0,
   backoffBaseMs: 500,
   backoffMaxMs: 30_000,
 } as const;

@@ -124,6 +124,26 @@ describe('watcher: list, watch, resume, relist — fed a synthetic stream', () =
     expect(delays).to.deep.equal([75, 150]); // base 100 and 200, half-jittered at random 0.5
   });
 
+  it('by default never relists a healthy watch: a day of server-side timeouts and bookmarks resumes each time', async () => {
+    // 300 watches that each end with a bookmark (as an apiserver's timeout does), spread over a day of clock.
+    const watches = Array.from({ length: 300 }, (_, i) => ({
+      events: [bookmark(String(i + 2))],
+      end: 'close' as const,
+    }));
+    const src = new ScriptedSource([{ items: [obj('a', '1')], rv: '1' }], watches);
+    const clock = new ManualClock(1_000_000);
+    const abort = new AbortController();
+    const gen = watcher(src, { clock, random: () => 0.5 }, abort.signal);
+    await take(gen, 1, clock);
+    for (let i = 0; i < 300; i++) {
+      await clock.advance(300_000); // 5 minutes between bookmarks: 25 hours in all
+      await take(gen, 1, clock);
+    }
+    abort.abort();
+    expect(src.lists, 'one list at the start, none after').to.have.length(1);
+    expect(src.watches.at(-1)?.resourceVersion).to.equal('300');
+  });
+
   it('relists every relistEveryMs even when the watch is healthy', async () => {
     const src = new ScriptedSource(
       [
