@@ -19,8 +19,14 @@ export interface IsvcControllerOptions {
   onReconciled?: (r: ReconcileReport) => void;
 }
 
+/** What the lookups below read of the caches (a test hands in plain lists). */
+export interface ServiceLookup {
+  isvcs: Pick<Caches['isvcs'], 'list' | 'get'>;
+  carbonSources: Pick<Caches['carbonSources'], 'list'>;
+}
+
 /** Keys of the services that read `source` (directly, or through a source whose fallback chain lists it). */
-export function servicesUsingSource(c: Caches, source: string): string[] {
+export function servicesUsingSource(c: ServiceLookup, source: string): string[] {
   const chains = new Map<string, string[]>();
   for (const s of c.carbonSources.list())
     chains.set(s.metadata!.name!, ((s.spec as { fallback?: string[] } | undefined)?.fallback ?? []) as string[]);
@@ -33,12 +39,22 @@ export function servicesUsingSource(c: Caches, source: string): string[] {
   return keys;
 }
 
-/** Keys of the services that read the (source, region) pair. */
-export function servicesOfPair(c: Caches, source: string, region: string): string[] {
-  return servicesUsingSource(c, source).filter((k) => {
-    const o = c.isvcs.get(k);
-    return o !== undefined && carbonRefOf(o as unknown as RawInferenceService).region === region;
-  });
+/**
+ * Keys of the services that read the (source, region) pair, eco services first. A new signal can change an eco
+ * service's Deployment (a swap, a scale); a premium one keeps the full variant and its replicas follow demand, so
+ * only its status changes. Every pass shares the client's request rate, so at 2,000 services the swaps of a step
+ * would otherwise wait behind hundreds of premium status writes (docs/reliability.md, finding 3). The work queue
+ * keeps this order within a namespace and takes namespaces in turn.
+ */
+export function servicesOfPair(c: ServiceLookup, source: string, region: string): string[] {
+  const eco: string[] = [];
+  const rest: string[] = [];
+  for (const k of servicesUsingSource(c, source)) {
+    const o = c.isvcs.get(k) as unknown as RawInferenceService | undefined;
+    if (o === undefined || carbonRefOf(o).region !== region) continue;
+    (o.spec.tier === 'eco' ? eco : rest).push(k);
+  }
+  return [...eco, ...rest];
 }
 
 export function inferenceServiceController(
