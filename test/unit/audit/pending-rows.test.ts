@@ -1,7 +1,7 @@
-// Pending rows are held as JSON text; these pin that what a rotation and a compaction get back is the row as
+// Pending rows are held as JSON text, compressed in chunks of CHUNK_ROWS; these pin that what a rotation and a compaction get back is the row as
 // journaled, split by day and schema version, and that the byte count (maxPendingBytes) follows pushes and drops.
 import { expect } from 'chai';
-import { PendingRows } from '../../../operator/audit/pending-rows.ts';
+import { CHUNK_ROWS, PendingRows } from '../../../operator/audit/pending-rows.ts';
 import type { ChainedRow } from '../../../operator/audit/sink.ts';
 
 const DAY = 86_400_000;
@@ -53,5 +53,48 @@ describe('audit: pending rows as JSON text', () => {
     expect(p.first()).to.equal(undefined);
     expect(p.firstFileLength()).to.equal(0);
     expect([...p.pendingDays()]).to.deep.equal([]);
+  });
+
+  it('gives back every row across sealed chunks, also after drops that end inside a chunk or in the tail', () => {
+    const rows = Array.from({ length: CHUNK_ROWS * 3 + 17 }, (_, i) => row(i + 1, T + i));
+    const p = new PendingRows('usage', rows);
+    const all = () => [...p.head(p.length)];
+    expect(all()).to.deep.equal(rows);
+    expect(p.row(CHUNK_ROWS)).to.deep.equal(rows[CHUNK_ROWS]);
+    let from = 0;
+    for (const n of [1, CHUNK_ROWS - 2, CHUNK_ROWS, 3, CHUNK_ROWS + 5]) {
+      p.dropFirst(n);
+      from += n;
+      expect(p.length).to.equal(rows.length - from);
+      expect(p.first(), `after dropping ${from}`).to.deep.equal(rows[from]);
+      expect(all()).to.deep.equal(rows.slice(from));
+      expect(p.bytes).to.equal(rows.slice(from).reduce((s, r) => s + JSON.stringify(r).length, 0));
+    }
+    expect([...p.journalLines()]).to.deep.equal(rows.slice(from).map((r) => JSON.stringify({ k: 'usage', r }) + '\n'));
+    p.push(rows[0]!);
+    expect(p.row(p.length - 1)).to.deep.equal(rows[0]);
+    p.dropFirst(p.length);
+    expect(p.length).to.equal(0);
+    expect(p.bytes).to.equal(0);
+  });
+
+  it('holds sealed rows in a fraction of their JSON, and refuses text that is not one JSON line', () => {
+    const wide = (i: number) =>
+      ({
+        ...row(i, T + i * 60_000),
+        namespace: `team-${i % 7}`,
+        name: `svc-${i % 40}`,
+        uid: `0f8e2c1a-${String(i % 40).padStart(4, '0')}-4b1e-9d3c-5a6f7e8d9c0b`,
+        variant: i % 3 ? 'full' : 'int8',
+        carbon_intensity_g_per_kwh: 200 + (i % 50),
+        grid_zone: 'GB',
+        methodology_version: 'carbonscale-sci-5',
+      }) as unknown as ChainedRow;
+    const p = new PendingRows(
+      'usage',
+      Array.from({ length: CHUNK_ROWS * 4 }, (_, i) => wide(i + 1)),
+    );
+    expect(p.heldBytes()).to.be.below(p.bytes / 4);
+    expect(() => p.push(row(9, T), '{"a":1}\n{"b":2}')).to.throw(/newline/);
   });
 });
