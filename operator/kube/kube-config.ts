@@ -2,7 +2,24 @@
 // import-boundary lint rule in eslint.config.js). Order: an explicit file, $KUBECONFIG, then the pod's
 // service account (in-cluster).
 import { existsSync, readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { registerHooks } from 'node:module';
+import type { KubeConfig as KubeConfigType } from '@kubernetes/client-node';
+
+// KubeConfig comes from client-node's config.js, not its index: the index also loads the generated API client
+// (every API group's classes and models, some 70 MiB of RSS), which the operator never uses; it talks to the
+// apiserver through kube-client.ts. config.js itself imports the generated client for makeApiClient, so that one
+// import is pointed at client-node-gen-lazy.ts, which loads the real module only if makeApiClient is ever called.
+// A dynamic import, because a static one is resolved before this module's body registers the hook.
+const LAZY_GEN = new URL('./client-node-gen-lazy.ts', import.meta.url).href;
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    if (specifier === './gen/index.js' && context.parentURL?.endsWith('/@kubernetes/client-node/dist/config.js'))
+      return { url: LAZY_GEN, shortCircuit: true };
+    return nextResolve(specifier, context);
+  },
+});
+const { KubeConfig } = await import('@kubernetes/client-node/dist/config.js');
+type KubeConfig = KubeConfigType;
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
