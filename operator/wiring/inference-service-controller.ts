@@ -25,34 +25,40 @@ export interface ServiceLookup {
   carbonSources: Pick<Caches['carbonSources'], 'list'>;
 }
 
-/** Keys of the services that read `source` (directly, or through a source whose fallback chain lists it). */
+/**
+ * Keys of the services that read `source` (directly, or through a source whose fallback chain lists it), eco
+ * services first. A new signal can change an eco service's Deployment (a swap, a scale); a premium one keeps the
+ * full variant and its replicas follow demand, so only its status changes. Every pass shares the client's request
+ * rate, so at 2,000 services the swaps of a step would otherwise wait behind hundreds of premium status writes
+ * (docs/reliability.md, finding 3). Both triggers of a carbon change (the CarbonSource's own change, then its
+ * signal) wake in this order; the work queue keeps it within a namespace and takes namespaces in turn.
+ */
 export function servicesUsingSource(c: ServiceLookup, source: string): string[] {
   const chains = new Map<string, string[]>();
   for (const s of c.carbonSources.list())
     chains.set(s.metadata!.name!, ((s.spec as { fallback?: string[] } | undefined)?.fallback ?? []) as string[]);
-  const keys: string[] = [];
-  for (const o of c.isvcs.list()) {
-    const ref = carbonRefOf(o as unknown as RawInferenceService).sourceRef;
-    if (ref === source || (chains.get(ref) ?? []).includes(source))
-      keys.push(`${o.metadata?.namespace}/${o.metadata?.name}`);
-  }
-  return keys;
+  return ecoFirst(
+    c.isvcs.list().filter((o) => {
+      const ref = carbonRefOf(o as unknown as RawInferenceService).sourceRef;
+      return ref === source || (chains.get(ref) ?? []).includes(source);
+    }),
+  );
 }
 
-/**
- * Keys of the services that read the (source, region) pair, eco services first. A new signal can change an eco
- * service's Deployment (a swap, a scale); a premium one keeps the full variant and its replicas follow demand, so
- * only its status changes. Every pass shares the client's request rate, so at 2,000 services the swaps of a step
- * would otherwise wait behind hundreds of premium status writes (docs/reliability.md, finding 3). The work queue
- * keeps this order within a namespace and takes namespaces in turn.
- */
+/** Keys of the services that read the (source, region) pair, eco services first (see servicesUsingSource). */
 export function servicesOfPair(c: ServiceLookup, source: string, region: string): string[] {
+  return servicesUsingSource(c, source).filter((k) => {
+    const o = c.isvcs.get(k);
+    return o !== undefined && carbonRefOf(o as unknown as RawInferenceService).region === region;
+  });
+}
+
+function ecoFirst(objects: KubeObject[]): string[] {
   const eco: string[] = [];
   const rest: string[] = [];
-  for (const k of servicesUsingSource(c, source)) {
-    const o = c.isvcs.get(k) as unknown as RawInferenceService | undefined;
-    if (o === undefined || carbonRefOf(o).region !== region) continue;
-    (o.spec.tier === 'eco' ? eco : rest).push(k);
+  for (const o of objects) {
+    const key = `${o.metadata?.namespace}/${o.metadata?.name}`;
+    ((o as unknown as RawInferenceService).spec.tier === 'eco' ? eco : rest).push(key);
   }
   return [...eco, ...rest];
 }

@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { describe, it } from 'mocha';
 import type { KubeObject } from '../../../operator/kube/kube-client.ts';
-import { servicesOfPair, type ServiceLookup } from '../../../operator/wiring/inference-service-controller.ts';
+import {
+  servicesOfPair,
+  servicesUsingSource,
+  type ServiceLookup,
+} from '../../../operator/wiring/inference-service-controller.ts';
 
 const isvc = (ns: string, name: string, tier: string, sourceRef: string, region: string): KubeObject =>
   ({
@@ -37,5 +41,17 @@ describe('servicesOfPair: which services a (source, region) signal wakes, and in
     ] as unknown as KubeObject[];
     const c = lookup([isvc('a', 'p', 'premium', 'primary', 'r'), isvc('a', 'e', 'eco', 'backup', 'r')], sources);
     expect(servicesOfPair(c, 'backup', 'r')).to.deep.equal(['a/e', 'a/p']);
+    expect(servicesUsingSource(c, 'primary'), 'a change to the primary wakes only its readers').to.deep.equal(['a/p']);
+  });
+
+  it('a CarbonSource change wakes every region of the source, eco first', () => {
+    const c = lookup([
+      isvc('a', 'p-north', 'premium', 'grid', 'north'),
+      isvc('a', 'e-south', 'eco', 'grid', 'south'),
+      isvc('b', 'p-south', 'premium', 'grid', 'south'),
+      isvc('b', 'e-north', 'eco', 'grid', 'north'),
+      isvc('b', 'e-other', 'eco', 'other', 'north'),
+    ]);
+    expect(servicesUsingSource(c, 'grid')).to.deep.equal(['a/e-south', 'b/e-north', 'a/p-north', 'b/p-south']);
   });
 });
