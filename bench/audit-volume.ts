@@ -3,7 +3,13 @@
 // ParquetAuditSink (journal fsync per interval, hourly rotation on the simulated clock, manifests, hash chain).
 // Prints rows/s, Parquet bytes per row against the same rows as JSON lines, and RSS over time (peak must stay
 // flat: nothing is buffered beyond one rotation). Run by hand:
-//   node bench/audit-volume.ts [--services 100] [--days 365] [--interval-s 60] [--dir DIR] [--keep]
+//   node bench/audit-volume.ts [--services 100] [--days 365] [--interval-s 60] [--dir DIR] [--keep] [--reopen]
+// --reopen then opens the directory again in a fresh process, as a restart does (recovery: journal replay, the
+// newest files' record ids for dedup), and prints that process's peak RSS and the time the open took. --crash
+// ends without closing the sink, as a kill -9 does, so the journal still holds the rows not rotated yet (--reopen
+// implies it); `--open-only DIR` is that second process alone, to compare builds on copies of one directory.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,8 +27,26 @@ const { values } = parseArgs({
     'interval-s': { type: 'string', default: '60' },
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    reopen: { type: 'boolean', default: false },
+    crash: { type: 'boolean', default: false },
+    'open-only': { type: 'string' },
   },
 });
+
+if (values['open-only'] !== undefined) {
+  // The child of --reopen: open, report, close.
+  const rss0 = process.memoryUsage.rss();
+  const t = performance.now();
+  const s = await ParquetAuditSink.open(values['open-only'], {
+    tickMs: 0,
+    logger: winston.createLogger({ silent: true }),
+  });
+  const ms = performance.now() - t;
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
+  await s.close();
+  console.log(JSON.stringify({ ms, rssAtStartMiB: rss0 / 1048576, peakRssMiB: hwm / 1048576 }));
+  process.exit(0);
+}
 const services = Number(values.services);
 const days = Number(values.days);
 const intervalMs = Number(values['interval-s']) * 1000;
@@ -83,7 +107,8 @@ for (let i = 0; i < intervals; i++) {
     );
   }
 }
-await sink.close();
+// With --reopen the sink is not closed, as after a kill -9: the journal keeps the rows not rotated yet.
+if (!values.reopen && !values.crash) await sink.close();
 const seconds = (performance.now() - t0) / 1000;
 const { bytes, files } = await parquetBytes(dir);
 const maxRss = process.resourceUsage().maxRSS * 1024;
@@ -95,4 +120,11 @@ console.log(`parquet bytes/row    ${(bytes / rows).toFixed(1)}  (${mib(bytes)} M
 console.log(`json lines bytes/row ${(jsonBytes / rows).toFixed(1)}  (${mib(jsonBytes)} MiB)`);
 console.log(`json / parquet       ${(jsonBytes / bytes).toFixed(1)}x`);
 console.log(`peak rss             ${mib(Math.max(peakRss, maxRss))} MiB (samples ${rssSamples.join(' ')})`);
+if (values.reopen) {
+  const out = execFileSync(process.execPath, [import.meta.filename, '--open-only', dir], { encoding: 'utf8' });
+  const r = JSON.parse(out.trim().split('\n').at(-1)!) as { ms: number; rssAtStartMiB: number; peakRssMiB: number };
+  console.log(
+    `reopen (a restart)   ${(r.ms / 1000).toFixed(1)} s, peak rss ${r.peakRssMiB.toFixed(1)} MiB (${r.rssAtStartMiB.toFixed(1)} MiB before the open)`,
+  );
+}
 if (!values.keep && !values.dir) await rm(dir, { recursive: true, force: true });

@@ -8,8 +8,11 @@ export interface AuditFs {
   mkdirp(dir: string): Promise<void>;
   /** Appends and fsyncs before resolving: the bytes survive a crash. */
   appendDurable(file: string, data: string): Promise<void>;
-  /** Writes a whole file and fsyncs it (not atomic by itself: callers write a temp name, then rename). */
-  writeFileDurable(file: string, data: string): Promise<void>;
+  /**
+   * Writes a whole file and fsyncs it (not atomic by itself: callers write a temp name, then rename). `data` may
+   * come in pieces, so a big file (a compacted journal) is never one string in memory.
+   */
+  writeFileDurable(file: string, data: string | Iterable<string>): Promise<void>;
   /** fsyncs an existing file (after a library such as parquetjs wrote and closed it). */
   fsyncFile(file: string): Promise<void>;
   /** fsyncs a directory so a rename or create in it is durable. */

@@ -471,14 +471,18 @@ export class ParquetAuditSink implements AuditSink {
    */
   private async compactJournal(): Promise<void> {
     const jf = journalPath(this.dir);
-    const text = compactedJournal({
-      usage: { head: this.streams.usage, pending: this.streams.usage.pending },
-      decision: { head: this.streams.decision, pending: this.streams.decision.pending },
-    });
-    await this.fs.writeFileDurable(jf + TMP_SUFFIX, text);
+    const size = { bytes: 0 };
+    const pieces = compactedJournal(
+      {
+        usage: { head: this.streams.usage, pending: this.streams.usage.pending },
+        decision: { head: this.streams.decision, pending: this.streams.decision.pending },
+      },
+      size,
+    );
+    await this.fs.writeFileDurable(jf + TMP_SUFFIX, pieces);
     await this.fs.rename(jf + TMP_SUFFIX, jf);
     await this.fs.fsyncDir(path.dirname(jf));
-    this.journalSize = Buffer.byteLength(text, 'utf8');
+    this.journalSize = size.bytes;
     this.journalMayBeTorn = false;
   }
 
@@ -493,7 +497,8 @@ export class ParquetAuditSink implements AuditSink {
       const r = rec.streams[kind];
       st.seq = r.seq;
       st.hash = r.hash;
-      st.pending = new PendingRows(kind, r.pending);
+      st.pending = new PendingRows(kind);
+      for (const p of r.pending) st.pending.push(p.row, p.text);
     }
     for (const id of rec.ids) this.remember(id);
     // Safe to interrupt: the new journal holds the same pending rows behind a checkpoint they all follow.

@@ -18,8 +18,8 @@ export interface ChainHead {
 }
 
 export interface StreamReplay extends ChainHead {
-  /** Journal rows in no final file: they go to Parquet at the next rotation. */
-  pending: ChainedRow[];
+  /** Journal rows in no final file: they go to Parquet at the next rotation (slim rows with their JSON text). */
+  pending: { row: ChainedRow; text: string }[];
 }
 
 /**
@@ -58,7 +58,9 @@ export function replayStream(
       throw broken(r, `does not follow row ${prev.stream_seq}`);
   }
   const last = (rows[rows.length - 1] as JournalRow).row;
-  const pending = rows.filter((r) => !seqInFiles(files, r.row.stream_seq)).map((r) => r.row);
+  const pending = rows
+    .filter((r) => !seqInFiles(files, r.row.stream_seq))
+    .map((r) => ({ row: r.row, text: r.text ?? JSON.stringify(r.row) }));
   return { ...furthest({ seq: last.stream_seq, hash: last.row_hash }, filesHead), pending };
 }
 
@@ -80,17 +82,34 @@ export interface PendingJournal {
   journalLines(): Iterable<string>;
 }
 
-/** The journal text after compaction: the checkpoint line, then every pending row in stream order. */
-export function compactedJournal(streams: Record<StreamKind, { head: ChainHead; pending: PendingJournal }>): string {
+/**
+ * The journal text after compaction: the checkpoint line, then every pending row in stream order, in pieces of
+ * about 1 MiB (a journal can hold 64 MiB of pending rows; joined into one string it was, with its lines, a
+ * quarter of a restart's peak memory). `out.bytes` holds the UTF-8 length once the pieces have all been read.
+ */
+export function* compactedJournal(
+  streams: Record<StreamKind, { head: ChainHead; pending: PendingJournal }>,
+  out: { bytes: number } = { bytes: 0 },
+): Generator<string> {
   const cp: Checkpoint = {
     checkpoint: {
       usage: checkpointOf(streams.usage.head, streams.usage.pending.first()),
       decision: checkpointOf(streams.decision.head, streams.decision.pending.first()),
     },
   };
-  const parts = [JSON.stringify(cp) + '\n'];
-  for (const kind of STREAMS) for (const line of streams[kind].pending.journalLines()) parts.push(line);
-  return parts.join('');
+  out.bytes = 0;
+  let piece = JSON.stringify(cp) + '\n';
+  for (const kind of STREAMS)
+    for (const line of streams[kind].pending.journalLines()) {
+      piece += line;
+      if (piece.length >= 1 << 20) {
+        out.bytes += Buffer.byteLength(piece, 'utf8');
+        yield piece;
+        piece = '';
+      }
+    }
+  out.bytes += Buffer.byteLength(piece, 'utf8');
+  yield piece;
 }
 
 /**
@@ -163,7 +182,7 @@ export async function recoverAuditDir(
   const scan = await scanPartFiles(fs, dir);
   await removeTempFiles(fs, dir, scan.tmp);
   const text = (await fs.exists(journalFile)) ? (await fs.readFile(journalFile)).toString('utf8') : '';
-  const journal = parseJournal(text, journalFile);
+  const journal = parseJournal(text, journalFile, { slim: true });
   const journalWholeBytes = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1), 'utf8');
   const ids: string[] = [];
   const streams = {} as Record<StreamKind, StreamReplay>;
@@ -187,7 +206,7 @@ async function newestIds(
   let head: ChainHead | null = null;
   let loaded = 0;
   for (let i = parts.length - 1; i >= 0 && (loaded < minRows || head === null); i--) {
-    const { rows } = await readAuditFile((parts[i] as PartFile).abs);
+    const { rows } = await readAuditFile((parts[i] as PartFile).abs, ['record_id', 'stream_seq', 'row_hash']);
     const last = rows[rows.length - 1];
     if (head === null && last) head = { seq: Number(last.stream_seq), hash: String(last.row_hash) };
     for (let j = rows.length - 1; j >= 0; j--) ids.push(String(rows[j]?.record_id));
@@ -226,7 +245,7 @@ async function repairManifests(
 }
 
 export async function manifestEntryOf(fs: AuditFs, p: PartFile): Promise<ManifestEntry> {
-  const { rows } = await readAuditFile(p.abs);
+  const { rows } = await readAuditFile(p.abs, ['prev_hash', 'row_hash']);
   return {
     kind: p.kind,
     path: p.rel,
