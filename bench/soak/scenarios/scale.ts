@@ -385,6 +385,14 @@ async function killRestart(ctx: SoakContext): Promise<void> {
     .between(OPERATOR_USERS, t0, Date.now())
     .filter((x) => isWrite(x) && !isLeaseTraffic(x) && x.resource !== 'events');
   r.info(S, 'kill -9 and restart: writes after the restart', describeCounts(countByVerbResource(writes)));
+  // The restart replays the audit journal (up to the 64 MiB pending bound) and relists every cache: its own peak.
+  const mem = op.memory();
+  if (mem)
+    r.info(
+      S,
+      'kill -9 and restart: restarted operator RSS / peak RSS (VmHWM)',
+      `${mem.rssMiB.toFixed(0)} / ${mem.peakRssMiB.toFixed(0)} MiB`,
+    );
   void env;
 }
 
