@@ -1,6 +1,7 @@
 // The InferenceService controller: every trigger declared here, in one place (controller-runtime's For/Owns/
 // Watches): the service itself on spec changes, its owned Deployment, Service and model-server ConfigMap, its pods
-// (readiness, scheduling), the CarbonSources it reads, and the carbon signal of its (source, region).
+// (readiness, scheduling), and, from the CarbonSource controller and the signal poller, its CarbonSource once loaded
+// and the carbon signal of its (source, region).
 import { carbonRefOf } from '../api/defaults.ts';
 import type { RawInferenceService } from '../api/types.ts';
 import { Component, Label } from '../constants.ts';
@@ -29,9 +30,9 @@ export interface ServiceLookup {
  * Keys of the services that read `source` (directly, or through a source whose fallback chain lists it), eco
  * services first. A new signal can change an eco service's Deployment (a swap, a scale); a premium one keeps the
  * full variant and its replicas follow demand, so only its status changes. Every pass shares the client's request
- * rate, so at 2,000 services the swaps of a step would otherwise wait behind hundreds of premium status writes
- * (docs/reliability.md, finding 3). Both triggers of a carbon change (the CarbonSource's own change, then its
- * signal) wake in this order; the work queue keeps it within a namespace and takes namespaces in turn.
+ * rate, so at 2,000 services the swaps of a step would otherwise wait behind hundreds of premium passes
+ * (docs/reliability.md, finding 3). Both wakes of a carbon change (the CarbonSource once loaded, then its signal)
+ * come in this order; the work queue keeps it within a namespace and takes namespaces in turn.
  */
 export function servicesUsingSource(c: ServiceLookup, source: string): string[] {
   const chains = new Map<string, string[]>();
@@ -86,10 +87,14 @@ export function inferenceServiceController(
       // The model-server ConfigMap; the books ConfigMap is written by the pass itself and wakes nothing.
       .owns(c.configMaps, { by: { label: Label.service }, predicate: notState })
       .owns(c.pods, { by: { label: Label.service } })
-      .watches(c.carbonSources, (ch) => servicesUsingSource(c, ch.key), {
-        how: 'services whose sourceRef or fallback chain names it',
-      })
-      .triggeredBy('carbon signal of the service’s (source, region)', signalWakes)
+      // No watch of the CarbonSources themselves: their controller wakes the services that read one once it has
+      // loaded the change into the signal service (or found it unusable, or deleted). A watch here woke them before
+      // that, so they planned on the old signal, and each status write of the source woke them again: at 2,000
+      // services a step took three rounds of the region's passes (docs/reliability.md, finding 3).
+      .triggeredBy(
+        'its CarbonSource loaded, changed, unusable or deleted (services whose sourceRef or fallback chain names it), and the carbon signal of its (source, region)',
+        signalWakes,
+      )
       .build(async ({ key }) => reconciler.reconcile(key))
   );
 }
