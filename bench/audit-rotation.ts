@@ -1,15 +1,19 @@
-// What one audit rotation costs in memory, by Parquet row-group size, side by side: each size writes the same
-// usage rows (the 30,000 of a rotation at 2,000 services, the 64 MiB pending bound) from the sink's pending store
-// (PendingRows: compressed JSON, parsed one row at a time) in a fresh child process, which reports its peak RSS
-// (VmHWM) above what it held before the write, its external memory, the file size and the wall time. Run by hand:
-//   node bench/audit-rotation.ts [--rows 30000] [--sizes 20000,5000,2000]
+// What one audit rotation costs in memory and in the main thread, side by side: each case writes the same usage
+// rows (the 30,000 of a rotation at 2,000 services, the 64 MiB pending bound) from the sink's pending store
+// (PendingRows: compressed JSON) in a fresh child process, which reports its peak RSS (VmHWM) above what it held
+// before the write, the RSS it keeps after, its JS heap growth, the file size, the wall time and the longest stall
+// of its event loop (what every reconcile pass waits through). Cases: in-thread at each row-group size, and in a
+// child process (parquet-encoder.ts, what the sink does for files above one row group). Run by hand:
+//   node bench/audit-rotation.ts [--rows 30000] [--sizes 20000,5000,2000] [--no-child]
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { nodeAuditFs } from '../operator/audit/audit-fs.ts';
-import { writeParquetAtomically } from '../operator/audit/parquet-file.ts';
+import { encodeInChild, type EncodeJob } from '../operator/audit/parquet-encoder.ts';
+import { publishAtomically, ROW_GROUP_ROWS, writeParquetAtomically } from '../operator/audit/parquet-file.ts';
 import { PendingRows } from '../operator/audit/pending-rows.ts';
 import { chainRow } from '../operator/audit/sink.ts';
 import { computeUsageRecord, SCHEMA_VERSION } from '../operator/audit/usage.ts';
@@ -20,6 +24,7 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '30000' },
     sizes: { type: 'string', default: '20000,5000,2000' },
     child: { type: 'string' },
+    'no-child': { type: 'boolean', default: false },
   },
 });
 const rows = Number(values.rows);
@@ -30,7 +35,8 @@ const hwmBytes = async () => {
 };
 
 if (values.child !== undefined) {
-  const groupRows = Number(values.child);
+  const inChild = values.child === 'process';
+  const groupRows = inChild ? ROW_GROUP_ROWS : Number(values.child);
   const services = 2000;
   const pending = new PendingRows('usage');
   let hash = '0'.repeat(64);
@@ -53,23 +59,34 @@ if (values.child !== undefined) {
   }, 20);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'audit-rotation-'));
   const file = path.join(dir, 'part.parquet');
+  let childPeak = 0;
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const t0 = performance.now();
-  await writeParquetAtomically(
-    nodeAuditFs,
-    'usage',
-    SCHEMA_VERSION,
-    pending.head(rows),
-    `${file}.tmp`,
-    file,
-    groupRows,
-  );
+  if (inChild) {
+    const job: EncodeJob = { kind: 'usage', version: SCHEMA_VERSION, tmpPath: `${file}.tmp`, rowGroupRows: groupRows };
+    childPeak = (await encodeInChild(job, pending.texts(0, rows))).peakRssBytes;
+    await publishAtomically(nodeAuditFs, `${file}.tmp`, file);
+  } else
+    await writeParquetAtomically(
+      nodeAuditFs,
+      'usage',
+      SCHEMA_VERSION,
+      pending.head(rows),
+      `${file}.tmp`,
+      file,
+      groupRows,
+    );
   const ms = performance.now() - t0;
+  loop.disable();
   clearInterval(sampler);
   globalThis.gc?.();
   await new Promise((r) => setTimeout(r, 200));
   const after = process.memoryUsage.rss();
   const out = {
-    groupRows,
+    groupRows: inChild ? `${groupRows}, child process` : String(groupRows),
+    maxStallMs: (loop.max / 1e6).toFixed(0),
+    childPeakMiB: inChild ? mib(childPeak) : '-',
     peakAboveMiB: mib((await hwmBytes()) - before),
     peakExternalMiB: mib(peakExternal),
     heapGrowthMiB: mib(peakHeapTotal - startHeapTotal),
@@ -81,18 +98,22 @@ if (values.child !== undefined) {
   console.log(JSON.stringify(out));
 } else {
   console.log(`audit-rotation: ${rows} usage rows per rotation, one fresh process per row-group size`);
-  console.log('rows per group  peak RSS above start  RSS kept after GC  JS heap growth  peak external  file     wall');
-  for (const size of values.sizes.split(',').map(Number)) {
+  console.log(
+    'rows per group        peak RSS above start  RSS kept after GC  JS heap growth  peak external  file     wall    longest stall  encoder process peak',
+  );
+  const cases = values.sizes.split(',');
+  if (!values['no-child']) cases.push('process');
+  for (const size of cases) {
     const stdout = execFileSync(
       process.execPath,
-      ['--expose-gc', import.meta.filename, '--rows', String(rows), '--child', String(size)],
+      ['--expose-gc', import.meta.filename, '--rows', String(rows), '--child', size],
       {
         encoding: 'utf8',
       },
     );
     const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, string>;
     console.log(
-      `${String(r.groupRows).padEnd(16)}${`${r.peakAboveMiB} MiB`.padEnd(22)}${`${r.keptMiB} MiB`.padEnd(19)}${`${r.heapGrowthMiB} MiB`.padEnd(16)}${`${r.peakExternalMiB} MiB`.padEnd(15)}${`${r.fileMiB} MiB`.padEnd(9)}${r.seconds} s`,
+      `${String(r.groupRows).padEnd(22)}${`${r.peakAboveMiB} MiB`.padEnd(22)}${`${r.keptMiB} MiB`.padEnd(19)}${`${r.heapGrowthMiB} MiB`.padEnd(16)}${`${r.peakExternalMiB} MiB`.padEnd(15)}${`${r.fileMiB} MiB`.padEnd(9)}${`${r.seconds} s`.padEnd(8)}${`${r.maxStallMs} ms`.padEnd(15)}${r.childPeakMiB === '-' ? '-' : `${r.childPeakMiB} MiB`}`,
     );
   }
 }

@@ -41,6 +41,36 @@ export function parquetSchemaOf(kind: StreamKind, version: SchemaVersion): parqu
 }
 
 /**
+ * Writes rows to `tmpPath` and closes it (footer); nothing more: the caller fsyncs and renames. `rows` may arrive
+ * asynchronously (the encoder thread receives them in batches, parquet-encoder.ts).
+ */
+export async function writeParquetRows(
+  kind: StreamKind,
+  version: SchemaVersion,
+  rows: Iterable<Row> | AsyncIterable<Row>,
+  tmpPath: string,
+  rowGroupRows: number = ROW_GROUP_ROWS,
+): Promise<void> {
+  const writer = await parquet.ParquetWriter.openFile(parquetSchemaOf(kind, version), tmpPath, {
+    useDataPageV2: false,
+    rowGroupSize: rowGroupRows,
+  });
+  for (const [k, v] of Object.entries(fileMetadata(kind, version))) writer.setMetadata(k, v);
+  try {
+    for await (const r of rows) await writer.appendRow(r as Record<string, unknown>);
+  } finally {
+    await writer.close();
+  }
+}
+
+/** After a complete temp file: fsyncs it, renames it to `finalPath` and fsyncs the directory. */
+export async function publishAtomically(fs: AuditFs, tmpPath: string, finalPath: string): Promise<void> {
+  await fs.fsyncFile(tmpPath);
+  await fs.rename(tmpPath, finalPath);
+  await fs.fsyncDir(path.dirname(finalPath));
+}
+
+/**
  * Writes rows to `tmpPath`, closes it (footer), fsyncs it, renames it to `finalPath` and fsyncs the directory.
  * A crash at any point leaves either no final file or a complete one; a stale temp file is removed on start.
  */
@@ -54,19 +84,8 @@ export async function writeParquetAtomically(
   rowGroupRows: number = ROW_GROUP_ROWS,
 ): Promise<void> {
   await fs.probeWritable(path.dirname(tmpPath));
-  const writer = await parquet.ParquetWriter.openFile(parquetSchemaOf(kind, version), tmpPath, {
-    useDataPageV2: false,
-    rowGroupSize: rowGroupRows,
-  });
-  for (const [k, v] of Object.entries(fileMetadata(kind, version))) writer.setMetadata(k, v);
-  try {
-    for (const r of rows) await writer.appendRow(r as Record<string, unknown>);
-  } finally {
-    await writer.close();
-  }
-  await fs.fsyncFile(tmpPath);
-  await fs.rename(tmpPath, finalPath);
-  await fs.fsyncDir(path.dirname(finalPath));
+  await writeParquetRows(kind, version, rows, tmpPath, rowGroupRows);
+  await publishAtomically(fs, tmpPath, finalPath);
 }
 
 /**

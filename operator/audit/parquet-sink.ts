@@ -12,10 +12,11 @@ import type { DecisionRecord } from './decision.ts';
 import { makeDecisionRecord } from './decision.ts';
 import { dayOf, journalPath, partFileName, partitionDir, retentionPath, TMP_SUFFIX } from './layout.ts';
 import { addToManifest, readManifest, type ManifestEntry } from './manifest.ts';
-import { sha256File, writeParquetAtomically } from './parquet-file.ts';
+import { encodeInChild } from './parquet-encoder.ts';
+import { publishAtomically, ROW_GROUP_ROWS, sha256File, writeParquetRows } from './parquet-file.ts';
 import { PendingRows } from './pending-rows.ts';
 import { compactedJournal, recoverAuditDir } from './recovery.ts';
-import { GENESIS_HASH, STREAMS, validateRecord, type StreamKind } from './schema.ts';
+import { GENESIS_HASH, STREAMS, validateRecord, type SchemaVersion, type StreamKind } from './schema.ts';
 import { chainRow, type AuditHealth, type AuditSink, type ChainedRow } from './sink.ts';
 import type { UsageRecord } from './usage.ts';
 
@@ -31,6 +32,12 @@ export interface ParquetAuditSinkOptions {
   maxPendingBytes?: number;
   /** Records held in memory while the disk refuses writes; beyond it, records are dropped and named (default 10,000). */
   maxBuffered?: number;
+  /**
+   * A file of more rows than this is encoded in a child process (parquet-encoder.ts), and a rotation of more
+   * pending rows than this encodes while new records go on being journaled (default ROW_GROUP_ROWS: one row group
+   * is cheap in the operator's thread; starting a process costs ~0.3 s).
+   */
+  encodeInChildAboveRows?: number;
   /** Days of files kept (default 400). */
   retentionDays?: number;
   /** Size cap of all Parquet files; the oldest days go first (default: none). */
@@ -56,6 +63,19 @@ interface StreamState {
   hash: string;
   /** Journaled, not yet in a final file: kept as JSON text (pending-rows.ts). */
   pending: PendingRows;
+}
+
+/** One Parquet file a rotation writes: the rows [at, at + n) of a stream's pending rows. */
+interface PlannedFile {
+  kind: StreamKind;
+  version: SchemaVersion;
+  day: string;
+  at: number;
+  n: number;
+  first: ChainedRow;
+  last: ChainedRow;
+  rel: string;
+  finalPath: string;
 }
 
 interface Buffered {
@@ -112,7 +132,13 @@ export class ParquetAuditSink implements AuditSink {
   private readonly opts: Required<
     Pick<
       ParquetAuditSinkOptions,
-      'rotateIntervalMs' | 'maxRowsPerFile' | 'maxPendingBytes' | 'maxBuffered' | 'retentionDays' | 'maxTotalBytes'
+      | 'rotateIntervalMs'
+      | 'maxRowsPerFile'
+      | 'maxPendingBytes'
+      | 'maxBuffered'
+      | 'retentionDays'
+      | 'maxTotalBytes'
+      | 'encodeInChildAboveRows'
     >
   >;
   private readonly log: winston.Logger;
@@ -136,6 +162,8 @@ export class ParquetAuditSink implements AuditSink {
   private manifestBacklog = new Map<string, ManifestEntry[]>();
   private readonly dayBytes = new Map<string, number>();
   private lock: Promise<unknown> = Promise.resolve();
+  /** A rotation encoding outside the lock (rotateInBackground); at most one, and no other rotation meanwhile. */
+  private rotation: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly clusterId: string;
@@ -153,6 +181,7 @@ export class ParquetAuditSink implements AuditSink {
       maxBuffered: options.maxBuffered ?? 10_000,
       retentionDays: options.retentionDays ?? 400,
       maxTotalBytes: options.maxTotalBytes ?? Number.POSITIVE_INFINITY,
+      encodeInChildAboveRows: options.encodeInChildAboveRows ?? ROW_GROUP_ROWS,
     };
     this.log =
       options.logger ??
@@ -203,10 +232,26 @@ export class ParquetAuditSink implements AuditSink {
 
   /** Writes every pending row to Parquet now (normally hourly). */
   async rotate(): Promise<void> {
-    await this.run(async () => {
+    await this.afterBackgroundRotation(async () => {
       await this.flushBuffer();
       await this.rotateNow();
     });
+  }
+
+  /**
+   * Runs fn under the lock once no rotation encodes in the background. A rotation can start from a run queued
+   * before fn's, so this checks again under the lock (waiting for it there would deadlock: its commit needs it).
+   */
+  private async afterBackgroundRotation(fn: () => Promise<void>): Promise<void> {
+    for (;;) {
+      await this.rotation;
+      const ran = await this.run(async () => {
+        if (this.rotation) return false;
+        await fn();
+        return true;
+      });
+      if (ran) return;
+    }
   }
 
   /** Retries buffered writes and time-based rotation (the timer calls this too). */
@@ -218,8 +263,8 @@ export class ParquetAuditSink implements AuditSink {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    await this.run(async () => {
-      await this.processIncoming();
+    await this.afterBackgroundRotation(async () => {
+      await this.processIncoming(); // starts no background rotation once closed (maybeRotate)
       await this.rotateNow();
     });
     if (this.buffer.length > 0) {
@@ -402,52 +447,117 @@ export class ParquetAuditSink implements AuditSink {
   }
 
   private async maybeRotate(): Promise<void> {
+    if (this.rotation) return; // the running one takes what it planned; the rest waits for the next check
     const bucket = Math.floor(this.now() / this.opts.rotateIntervalMs);
     const pendingRows = this.streams.usage.pending.length + this.streams.decision.pending.length;
-    if (
+    const due =
       bucket !== this.lastRotationBucket ||
       pendingRows >= this.opts.maxRowsPerFile ||
       this.streams.usage.pending.bytes + this.streams.decision.pending.bytes >= this.opts.maxPendingBytes ||
-      this.manifestBacklog.size > 0
-    ) {
-      await this.rotateNow();
+      this.manifestBacklog.size > 0;
+    if (!due) return;
+    if (pendingRows > this.opts.encodeInChildAboveRows && !this.closed) {
+      // Big: encode outside the lock so records go on being journaled meanwhile (and their writes resolve).
+      this.lastRotationBucket = bucket;
+      this.rotation = this.rotateInBackground(this.planFiles());
+      return;
     }
+    await this.rotateNow();
   }
 
   /** Writes pending rows to final Parquet files (one per stream and day), updates manifests, compacts the journal. */
   private async rotateNow(): Promise<void> {
     this.lastRotationBucket = Math.floor(this.now() / this.opts.rotateIntervalMs);
+    const files = this.planFiles();
+    try {
+      for (const f of files) await this.encodeFile(f);
+    } catch (err) {
+      await this.discardTemps(files);
+      this.setDegraded(err);
+      return;
+    }
+    await this.commitRotation(files);
+  }
+
+  /**
+   * A rotation whose files are encoded while the lock is free: rows journaled meanwhile are pushed behind the
+   * planned ones, and nothing else drops pending rows until the commit, which runs under the lock.
+   */
+  private async rotateInBackground(files: PlannedFile[]): Promise<void> {
+    try {
+      let failed: unknown;
+      try {
+        for (const f of files) await this.encodeFile(f);
+      } catch (err) {
+        failed = err ?? new Error('Parquet encoding failed');
+      }
+      await this.run(async () => {
+        this.rotation = undefined;
+        if (failed === undefined) return this.commitRotation(files);
+        await this.discardTemps(files);
+        this.setDegraded(failed);
+      });
+    } catch (err) {
+      this.log.error('audit rotation failed', { error: errText(err) }); // commitRotation catches its own errors
+    } finally {
+      this.rotation = undefined;
+    }
+  }
+
+  /** One file per stream, UTC day and schema version (rows replayed from an older journal keep theirs). */
+  private planFiles(): PlannedFile[] {
+    const files: PlannedFile[] = [];
+    for (const kind of STREAMS) {
+      const pending = this.streams[kind].pending;
+      for (let at = 0; at < pending.length;) {
+        const n = pending.fileLengthAt(at);
+        const { day, version } = pending.fileOf(at);
+        const first = pending.row(at);
+        const last = pending.row(at + n - 1);
+        const rel = `${partitionDir(kind, day)}/${partFileName(first.stream_seq, last.stream_seq)}`;
+        files.push({ kind, version, day, at, n, first, last, rel, finalPath: path.join(this.dir, rel) });
+        at += n;
+      }
+    }
+    return files;
+  }
+
+  /** Writes a planned file under its temp name, complete and closed (publishing it is the commit's). */
+  private async encodeFile(f: PlannedFile): Promise<void> {
+    const dir = path.dirname(f.finalPath);
+    await this.fs.mkdirp(dir);
+    await this.fs.probeWritable(dir);
+    const tmpPath = f.finalPath + TMP_SUFFIX;
+    const pending = this.streams[f.kind].pending;
+    if (f.n > this.opts.encodeInChildAboveRows) {
+      const { peakRssBytes } = await encodeInChild(
+        { kind: f.kind, version: f.version, tmpPath, rowGroupRows: ROW_GROUP_ROWS },
+        pending.texts(f.at, f.n),
+      );
+      this.log.info('audit file encoded in a child process', {
+        file: f.rel,
+        rows: f.n,
+        encoder_peak_rss_mib: Math.round(peakRssBytes / 1048576),
+      });
+    } else await writeParquetRows(f.kind, f.version, pending.rows(f.at, f.n), tmpPath);
+  }
+
+  private async discardTemps(files: PlannedFile[]): Promise<void> {
+    for (const f of files) await this.fs.unlink(f.finalPath + TMP_SUFFIX).catch(() => undefined);
+  }
+
+  /**
+   * Publishes encoded files in order (each dropped from pending once renamed), then updates the manifests and
+   * compacts the journal. Under the lock: no journal append can fall between the compaction's write and rename.
+   */
+  private async commitRotation(files: PlannedFile[]): Promise<void> {
     let wrote = false;
     try {
-      for (const kind of STREAMS) {
-        const st = this.streams[kind];
-        while (st.pending.length > 0) {
-          // One file per stream, UTC day and schema version (rows replayed from an older journal keep theirs).
-          const { day, version } = st.pending.fileOf(0);
-          const n = st.pending.firstFileLength();
-          const first = st.pending.row(0);
-          const last = st.pending.row(n - 1);
-          const rel = `${partitionDir(kind, day)}/${partFileName(first.stream_seq, last.stream_seq)}`;
-          const finalPath = path.join(this.dir, rel);
-          await this.fs.mkdirp(path.dirname(finalPath));
-          await writeParquetAtomically(this.fs, kind, version, st.pending.head(n), finalPath + TMP_SUFFIX, finalPath);
-          st.pending.dropFirst(n);
-          wrote = true;
-          const bytes = await this.fs.size(finalPath);
-          this.dayBytes.set(day, (this.dayBytes.get(day) ?? 0) + bytes);
-          const entry: ManifestEntry = {
-            kind,
-            path: rel,
-            sha256: await sha256File(finalPath),
-            bytes,
-            rows: n,
-            first_seq: first.stream_seq,
-            last_seq: last.stream_seq,
-            first_prev_hash: first.prev_hash,
-            last_row_hash: last.row_hash,
-          };
-          this.manifestBacklog.set(day, [...(this.manifestBacklog.get(day) ?? []), entry]);
-        }
+      for (const f of files) {
+        await publishAtomically(this.fs, f.finalPath + TMP_SUFFIX, f.finalPath);
+        this.streams[f.kind].pending.dropFirst(f.n);
+        wrote = true;
+        await this.recordFile(f);
       }
       for (const [day, entries] of [...this.manifestBacklog]) {
         await addToManifest(this.fs, this.dir, day, entries);
@@ -455,6 +565,7 @@ export class ParquetAuditSink implements AuditSink {
       }
       if (wrote) await this.compactJournal();
     } catch (err) {
+      await this.discardTemps(files);
       this.setDegraded(err);
       return;
     }
@@ -463,6 +574,23 @@ export class ParquetAuditSink implements AuditSink {
       await this.applyRetention().catch((err: unknown) =>
         this.log.warn('audit retention failed', { error: errText(err) }),
       );
+  }
+
+  private async recordFile(f: PlannedFile): Promise<void> {
+    const bytes = await this.fs.size(f.finalPath);
+    this.dayBytes.set(f.day, (this.dayBytes.get(f.day) ?? 0) + bytes);
+    const entry: ManifestEntry = {
+      kind: f.kind,
+      path: f.rel,
+      sha256: await sha256File(f.finalPath),
+      bytes,
+      rows: f.n,
+      first_seq: f.first.stream_seq,
+      last_seq: f.last.stream_seq,
+      first_prev_hash: f.first.prev_hash,
+      last_row_hash: f.last.row_hash,
+    };
+    this.manifestBacklog.set(f.day, [...(this.manifestBacklog.get(f.day) ?? []), entry]);
   }
 
   /**

@@ -83,17 +83,36 @@ export class PendingRows {
 
   /** How many rows from the first go to the first row's file (same day, same schema version). */
   firstFileLength(): number {
-    if (this.length === 0) return 0;
-    const d = this.days[0];
-    const v = this.versions[0];
-    let n = 0;
+    return this.fileLengthAt(0);
+  }
+
+  /** How many rows from `i` on go to the file of the row at `i` (same day, same schema version). */
+  fileLengthAt(i: number): number {
+    if (i >= this.length) return 0;
+    const d = this.days[i];
+    const v = this.versions[i];
+    let n = i;
     while (n < this.length && this.days[n] === d && this.versions[n] === v) n++;
-    return n;
+    return n - i;
   }
 
   /** The rows [0, n), parsed one at a time as they are read. */
-  *head(n: number): Generator<ChainedRow> {
-    for (let i = 0; i < n; i++) yield this.row(i);
+  head(n: number): Generator<ChainedRow> {
+    return this.rows(0, n);
+  }
+
+  /** The rows [from, from + n), parsed one at a time as they are read. */
+  *rows(from: number, n: number): Generator<ChainedRow> {
+    for (let i = from; i < from + n; i++) yield this.row(i);
+  }
+
+  /**
+   * The JSON text of the rows [from, from + n), as pushed: what a Parquet encoder in another thread is sent
+   * (text crosses a thread boundary as one copy; an object would be cloned field by field).
+   */
+  *texts(from: number, n: number): Generator<string> {
+    if (from < 0 || from + n > this.length) throw new RangeError(`pending rows ${from}+${n} of ${this.length}`);
+    for (let i = from; i < from + n; i++) yield this.text(i);
   }
 
   /** Forgets the first n rows (they are in a final file now). */

@@ -145,6 +145,8 @@ interface Step {
   crashAt?: string;
   /** maxRowsPerFile: large to keep rows in the journal only, small to rotate often. */
   maxRows?: number;
+  /** encodeInChildAboveRows: 0 makes every rotation encode in a child process, outside the sink's lock. */
+  childAbove?: number;
 }
 
 const NO_ROTATION = 1_000_000;
@@ -193,6 +195,21 @@ const SCENARIOS: { title: string; steps: Step[] }[] = [
       { mode: 'run', count: 12, maxRows: 13 },
     ],
   },
+  {
+    // Rotations that encode in a child process while new records are journaled (what 2,000 services do): the
+    // commit of a rotation then follows appends it did not plan for.
+    title:
+      'kill -9 while rotations encode in a child process: as encoding starts, before and after the rename, in the compaction',
+    steps: [
+      // Each point is in the first rotation of its run (the 13th row starts it; later ones depend on timing).
+      // Journal compaction 1 is the recovery's at open, 2 the first rotation's.
+      { mode: 'run', count: 100, maxRows: 13, childAbove: 0, crashAt: 'after:probeWritable:stream=usage:1' },
+      { mode: 'run', count: 100, maxRows: 13, childAbove: 0, crashAt: 'before:rename:.parquet.tmp:1' },
+      { mode: 'run', count: 100, maxRows: 13, childAbove: 0, crashAt: 'after:rename:.parquet.tmp:1' },
+      { mode: 'run', count: 100, maxRows: 13, childAbove: 0, crashAt: 'before:rename:journal.jsonl.tmp:2' },
+      { mode: 'run', count: 40, maxRows: 13, childAbove: 0 },
+    ],
+  },
 ];
 
 describe('audit recovery survives kill -9 at every step of recovery itself', function () {
@@ -207,6 +224,7 @@ describe('audit recovery survives kill -9 at every step of recovery itself', fun
         for (const [i, step] of sc.steps.entries()) {
           const env: Record<string, string> = { WRITER_MAX_ROWS: String(step.maxRows ?? 13) };
           if (step.crashAt) env.CRASH_AT = step.crashAt;
+          if (step.childAbove !== undefined) env.WRITER_CHILD_ABOVE_ROWS = String(step.childAbove);
           const end = acked + (step.count ?? 0);
           const run = await runWriter(dir, acked, end, step.mode, undefined, env);
           expect(run.killed, `step ${i} (${step.crashAt ?? 'no crash'}) ended by the injected kill`).to.equal(

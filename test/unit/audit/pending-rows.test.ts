@@ -31,9 +31,15 @@ describe('audit: pending rows as JSON text', () => {
   });
 
   it('splits by UTC day and schema version, in order', () => {
-    const p = new PendingRows('usage', [row(1, T - 1), row(2, T), row(3, T + DAY - 1), row(4, T + DAY - 1, '1.0.0')]);
+    const rows = [row(1, T - 1), row(2, T), row(3, T + DAY - 1), row(4, T + DAY - 1, '1.0.0')];
+    const p = new PendingRows('usage', rows);
     expect(p.fileOf(0)).to.deep.equal({ day: '2026-12-02', version: '2.0.0' });
     expect(p.firstFileLength()).to.equal(1);
+    // The files a rotation plans before it drops anything: lengths from any row on, and their text as pushed.
+    expect([0, 1, 2, 3, 4].map((i) => p.fileLengthAt(i))).to.deep.equal([1, 2, 1, 1, 0]);
+    expect([...p.texts(1, 2)]).to.deep.equal(rows.slice(1, 3).map((r) => JSON.stringify(r)));
+    expect([...p.rows(3, 1)]).to.deep.equal([rows[3]]);
+    expect(() => [...p.texts(3, 2)]).to.throw(RangeError);
     p.dropFirst(1);
     expect(p.fileOf(0).day).to.equal('2026-12-03');
     expect(p.firstFileLength()).to.equal(2);
