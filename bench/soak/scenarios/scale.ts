@@ -129,6 +129,15 @@ async function footprint(ctx: SoakContext, op: OperatorProcess, label: string): 
       'footprint',
     );
   if (mem) r.info(S, `operator peak RSS so far (VmHWM)`, `${mem.peakRssMiB.toFixed(0)} MiB`);
+  // Big audit rotations encode in a child process (ADR 0202): its memory is the pod's while it runs, not the
+  // operator's after. The operator logs each child's peak.
+  const encoders = op.logLines().filter((l) => l.message === 'audit file encoded in a child process');
+  if (encoders.length > 0)
+    r.info(
+      S,
+      `audit files encoded in a child process so far / the children's highest peak RSS (log)`,
+      `${encoders.length} / ${Math.max(...encoders.map((l) => Number(l.encoder_peak_rss_mib)))} MiB`,
+    );
   r.info(
     S,
     `operator JS heap used / total ${label} (nodejs_heap_size_*_bytes)`,
