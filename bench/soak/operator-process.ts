@@ -81,6 +81,8 @@ export class OperatorProcess {
       'info',
       ...(o.auditDir ? ['--audit-dir', o.auditDir] : []),
       ...(o.args ?? []),
+      // Operator flags for every operator the soak starts (e.g. `--kube-api-qps 100`), after the scenario's own.
+      ...(process.env.SOAK_OPERATOR_ARGS?.split(/\s+/).filter(Boolean) ?? []),
     ];
     const fd = openSync(o.logFile, 'a');
     this.child = spawn(process.execPath, args, {
