@@ -1,8 +1,8 @@
 // Encodes one big audit Parquet file in a child process that ends with the file. A rotation at 2,000 services
 // writes some 30,000 rows: in the operator's own thread that was ~5 s of parquetjs work that stalled every
 // reconcile pass, and it grew the V8 heap by ~190 MiB that the process kept afterwards (issue 15, finding 6 in
-// docs/reliability.md). A worker thread frees the event loop but not the memory: V8 keeps a terminated worker's
-// heap pages in the process (bench/audit-rotation.ts measured it). A process returns all of it when it exits.
+// docs/reliability.md). A worker thread frees the event loop but not the memory: V8 kept a terminated worker's
+// heap pages in the process (measured before this replaced it, ADR 0202). A process returns all of it at exit.
 // Starting it and loading parquetjs costs ~0.3 s, so small files (at most one row group) stay in the sink.
 import { fork } from 'node:child_process';
 import type { SchemaVersion, StreamKind } from './schema.ts';

@@ -42,7 +42,7 @@ export function parquetSchemaOf(kind: StreamKind, version: SchemaVersion): parqu
 
 /**
  * Writes rows to `tmpPath` and closes it (footer); nothing more: the caller fsyncs and renames. `rows` may arrive
- * asynchronously (the encoder thread receives them in batches, parquet-encoder.ts).
+ * asynchronously (the encoder process receives them in batches, parquet-encoder.ts).
  */
 export async function writeParquetRows(
   kind: StreamKind,

@@ -469,14 +469,8 @@ export class ParquetAuditSink implements AuditSink {
   private async rotateNow(): Promise<void> {
     this.lastRotationBucket = Math.floor(this.now() / this.opts.rotateIntervalMs);
     const files = this.planFiles();
-    try {
-      for (const f of files) await this.encodeFile(f);
-    } catch (err) {
-      await this.discardTemps(files);
-      this.setDegraded(err);
-      return;
-    }
-    await this.commitRotation(files);
+    const failed = await this.encodeFiles(files);
+    await (failed === undefined ? this.commitRotation(files) : this.abandonRotation(files, failed));
   }
 
   /**
@@ -485,17 +479,11 @@ export class ParquetAuditSink implements AuditSink {
    */
   private async rotateInBackground(files: PlannedFile[]): Promise<void> {
     try {
-      let failed: unknown;
-      try {
-        for (const f of files) await this.encodeFile(f);
-      } catch (err) {
-        failed = err ?? new Error('Parquet encoding failed');
-      }
-      await this.run(async () => {
+      const failed = await this.encodeFiles(files);
+      await this.run(() => {
+        // Cleared here, not only below: a run queued behind this one must see no rotation in flight.
         this.rotation = undefined;
-        if (failed === undefined) return this.commitRotation(files);
-        await this.discardTemps(files);
-        this.setDegraded(failed);
+        return failed === undefined ? this.commitRotation(files) : this.abandonRotation(files, failed);
       });
     } catch (err) {
       this.log.error('audit rotation failed', { error: errText(err) }); // commitRotation catches its own errors
@@ -540,6 +528,22 @@ export class ParquetAuditSink implements AuditSink {
         encoder_peak_rss_mib: Math.round(peakRssBytes / 1048576),
       });
     } else await writeParquetRows(f.kind, f.version, pending.rows(f.at, f.n), tmpPath);
+  }
+
+  /** Encodes every planned file; the error of the first that fails (nothing is published then), or undefined. */
+  private async encodeFiles(files: PlannedFile[]): Promise<unknown> {
+    try {
+      for (const f of files) await this.encodeFile(f);
+      return undefined;
+    } catch (err) {
+      return err ?? new Error('Parquet encoding failed');
+    }
+  }
+
+  /** A rotation whose encoding failed: its temp files go, its rows stay pending, and the sink says it is degraded. */
+  private async abandonRotation(files: PlannedFile[], err: unknown): Promise<void> {
+    await this.discardTemps(files);
+    this.setDegraded(err);
   }
 
   private async discardTemps(files: PlannedFile[]): Promise<void> {
