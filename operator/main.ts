@@ -14,6 +14,7 @@ import { operatorWallClock, replayClock, onEveryBoundary, wallClock, type Operat
 import { carbonHistoryStore } from './kube/carbon-history-store.ts';
 import { carbonSourceReadings } from './kube/carbon-source-readings.ts';
 import { childWriter } from './kube/child-writer.ts';
+import { BackgroundEvents } from './kube/background-events.ts';
 import { EventRecorder } from './kube/events.ts';
 import { installCrds as installCrdsWith } from './kube/install-crds.ts';
 import { KubeClient } from './kube/kube-client.ts';
@@ -51,6 +52,8 @@ export const OPERATOR_VERSION = '0.1.0';
 export const EMBEDDED_SPEEDUP = 60;
 const STATUS_HEARTBEAT_MS = 15 * 60_000;
 const POLL_TICK_MS = 10_000;
+/** How long the ordered stop waits for Events still on their way, before the client closes. */
+const EVENT_DRAIN_MS = 5_000;
 
 export interface OperatorOptions {
   kc: KubeConfig;
@@ -129,6 +132,8 @@ interface Core {
   signals: CarbonSignalService;
   port: TrackedSignalPort;
   reconciler: Reconciler;
+  /** The passes' Events, recorded in the background: drained before the client closes. */
+  events: BackgroundEvents;
   /** Whether this replica leads (set once the manager exists). */
   leader: { is: () => boolean };
 }
@@ -162,11 +167,16 @@ function buildCore(o: OperatorOptions): Core {
   });
   const port = signalPort(signals, sources);
   const metrics = new OperatorMetrics(registry);
+  // Events are judged by the apiserver and kubectl in real time (their age, their TTL): the wall clock. Recorded in
+  // the background, so a pass never waits for one (kube/background-events.ts).
+  const events = new BackgroundEvents(new EventRecorder(client, { clock: wallClock, instance: o.identity }), {
+    log: klog,
+    onNotRecorded: () => metrics.errors.inc({ reason: 'EventNotRecorded' }),
+  });
   const ports = {
     cache,
     writes: childWriter(client),
-    // Events are judged by the apiserver and kubectl in real time (their age, their TTL): the wall clock.
-    events: new EventRecorder(client, { clock: wallClock, instance: o.identity }),
+    events,
     signals: port,
     demand: demandPort(clock, cache.podsOf, o.podAddress),
     states: serviceStateStore(client, cache.configMap),
@@ -201,6 +211,7 @@ function buildCore(o: OperatorOptions): Core {
     signals,
     port,
     reconciler,
+    events,
     leader,
   };
 }
@@ -335,6 +346,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     core.log.info('campaigning for the leader lease (a standby keeps warm caches)', { identity: o.identity });
   const closeAll = async () => {
     await health.close();
+    await core.events.drain(EVENT_DRAIN_MS);
     core.client.close();
   };
   const stop = async () => {
