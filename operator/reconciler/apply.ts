@@ -33,20 +33,37 @@ export async function applyPass(ctx: ReconcilerContext, pass: ObservedPass, d: D
   const key = `${t.variant}/${t.replicas}`;
   const prior = pass.memory.applied;
   const unchanged = prior !== undefined && prior.key === key && prior.generation === isvc.metadata.generation;
-  let driftCorrected = false;
-  for (const [kind, body, live] of children) {
-    if (live && isSubset(body, live)) continue;
-    try {
-      await ctx.ports.writes.applyChild(kind, body);
-    } catch (e) {
-      ctx.metrics?.errors.inc({ reason: 'ApplyFailed' });
-      throw e;
-    }
-    if (live && unchanged) driftCorrected = true;
-  }
+  const stale = children.filter(([, body, live]) => !(live && isSubset(body, live)));
+  await applyChildren(ctx, stale);
+  const driftCorrected = unchanged && stale.some(([, , live]) => live !== undefined);
   pass.memory.applied = {
     key,
     ...(isvc.metadata.generation !== undefined ? { generation: isvc.metadata.generation } : {}),
   };
   return { driftCorrected };
+}
+
+/**
+ * Applies the children that differ from the cache. Updates go out together: a swap changes the ConfigMap (the
+ * active variant the model server watches) and the Deployment (its variant annotation), and each is compared
+ * with its own cache on the next pass, so no order between them matters and the pass waits one round trip, not
+ * two. A child that does not exist yet is created in order (ConfigMap, Deployment, Service), so the first pods
+ * find their ConfigMap.
+ */
+async function applyChildren(
+  ctx: ReconcilerContext,
+  stale: ReadonlyArray<[ChildKind, Record<string, unknown>, unknown]>,
+): Promise<void> {
+  const apply = (kind: ChildKind, body: Record<string, unknown>) =>
+    ctx.ports.writes.applyChild(kind, body).catch((e: unknown) => {
+      ctx.metrics?.errors.inc({ reason: 'ApplyFailed' });
+      throw e;
+    });
+  if (stale.every(([, , live]) => live !== undefined)) {
+    const settled = await Promise.allSettled(stale.map(([kind, body]) => apply(kind, body)));
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
+    return;
+  }
+  for (const [kind, body] of stale) await apply(kind, body);
 }

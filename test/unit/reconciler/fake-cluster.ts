@@ -236,18 +236,15 @@ export class FakeCluster {
     return p;
   }
 
-  reconciler(): Reconciler {
-    const log = winston.createLogger({ silent: true });
-    return new Reconciler(
-      this.ports(),
-      {
-        clusterId: 'test',
-        operatorVersion: 'test',
-        statusHeartbeatMs: 15 * 60_000,
-        accountingIntervalMs: 60_000,
-      },
-      log,
-    );
+  readonly options = {
+    clusterId: 'test',
+    operatorVersion: 'test',
+    statusHeartbeatMs: 15 * 60_000,
+    accountingIntervalMs: 60_000,
+  };
+
+  reconciler(ports: Ports = this.ports()): Reconciler {
+    return new Reconciler(ports, this.options, winston.createLogger({ silent: true }));
   }
 
   decisions(kind?: string) {

@@ -62,6 +62,38 @@ describe('Reconciler with fake ports', () => {
     expect(fc.isvcs.get(KEY)!.status!.lastDecision!.variant).to.equal('small');
   });
 
+  it('apply: a swap sends its ConfigMap and Deployment updates together; a first create goes in order', async () => {
+    const fc = new FakeCluster();
+    fc.add(service('svc'));
+    for (let h = -48; h < 0; h++) fc.signal.set(100 + ((h + 48) % 24), fc.now + h * HOUR);
+    fc.signal.set(100, fc.now);
+    const ports = fc.ports();
+    const apply = ports.writes.applyChild;
+    // Each request is held for two turns of the event loop, so writes sent together overlap and writes in order do not.
+    let inFlight = 0;
+    const batches: string[][] = [];
+    let current: string[] = [];
+    ports.writes.applyChild = async (kind, body) => {
+      if (inFlight === 0) batches.push((current = []));
+      current.push(kind);
+      inFlight++;
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return apply(kind, body);
+    };
+    const r = fc.reconciler(ports);
+    await r.reconcile(KEY);
+    expect(batches).to.deep.equal([['ConfigMap'], ['Deployment'], ['Service']]);
+    batches.length = 0;
+    await run(fc, r, 30 * MIN);
+    fc.signal.set(900, fc.now);
+    fc.signal.forecast = spellForecast(fc.now, 3, 900, 100);
+    await run(fc, r, 20 * MIN, 2);
+    expect(cm(fc)!.data['active-variant']).to.equal('small');
+    expect(batches.map((b) => [...b].sort())).to.deep.include(['ConfigMap', 'Deployment']);
+  });
+
   it('scale: more demand means more replicas at the next interval, and a Scaled Event', async () => {
     const fc = new FakeCluster();
     fc.add(service('svc', { tier: 'premium', slo: { latencyP95Ms: 100 } }));
