@@ -136,6 +136,23 @@ export class OperatorProcess {
     return { rssMiB: kb('VmRSS') / 1024, peakRssMiB: kb('VmHWM') / 1024 };
   }
 
+  /**
+   * The resident set by kind of mapping (/proc/PID/smaps), MiB: file-backed (the node binary, libraries), the brk
+   * heap (glibc malloc's main arena) and other anonymous memory (V8's heap pages, malloc's thread arenas, buffers).
+   */
+  rssByMapping(): { files: number; brk: number; anonymous: number } | undefined {
+    const pid = this.pid;
+    if (!pid) return undefined;
+    const out = { files: 0, brk: 0, anonymous: 0 };
+    let kind: keyof typeof out = 'anonymous';
+    for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (m) kind = m[1]!.startsWith('/') ? 'files' : m[1] === '[heap]' ? 'brk' : 'anonymous';
+      else if (line.startsWith('Rss:')) out[kind] += Number(line.split(/\s+/)[1]) / 1024;
+    }
+    return out;
+  }
+
   /** CPU seconds (user + system) the process has used so far, from /proc/PID/stat. */
   cpuSeconds(): number | undefined {
     const pid = this.pid;

@@ -12,6 +12,7 @@ import {
 import { applySource, sourceName, traceSource, type ServiceRef } from '../fixtures.ts';
 import { changeCounts } from '../object-tracker.ts';
 import { sleep, sumMetric, type OperatorProcess } from '../operator-process.ts';
+import { cpuByProcess, describeCpuDelta } from '../process-cpu.ts';
 import { quantile } from '../results.ts';
 import { OPERATOR_USERS } from '../soak-cluster.ts';
 import { keyOf } from '../world-view.ts';
@@ -143,6 +144,13 @@ async function footprint(ctx: SoakContext, op: OperatorProcess, label: string): 
     `operator JS heap used / total ${label} (nodejs_heap_size_*_bytes)`,
     `${heap.toFixed(0)} / ${heapTotal.toFixed(0)} MiB`,
   );
+  const byMap = op.rssByMapping();
+  if (byMap)
+    r.info(
+      S,
+      `operator RSS by mapping ${label} (/proc smaps): anonymous (JS heap, malloc arenas, buffers) / malloc brk / files; V8 external`,
+      `${byMap.anonymous.toFixed(0)} / ${byMap.brk.toFixed(0)} / ${byMap.files.toFixed(0)} MiB; ${(sumMetric(m, 'nodejs_external_memory_bytes') / 2 ** 20).toFixed(0)} MiB`,
+    );
   // Every watch holds a connection of its own (HTTP/1.1); requests share the keep-alive pool.
   r.info(
     S,
@@ -159,9 +167,13 @@ async function carbonStep(ctx: SoakContext, op: OperatorProcess): Promise<void> 
   const region = world.regions[0]!;
   const inRegion = world.services.filter((s) => s.region === region);
   const eco = inRegion.filter((s) => s.tier === 'eco');
+  const pids = new Set([op.pid ?? -1]);
+  const cpu0 = cpuByProcess(pids);
   const t0 = Date.now();
   await applySource(env.client, traceSource(sourceName(region), world.traceFiles[region]!, t0, 30));
   const notSwapped = await view.waitAll((s) => view.variant(s) === 'small', opts.timeoutMs, eco);
+  const tSwapped = Date.now();
+  const cpu1 = cpuByProcess(pids);
   const seen = inRegion
     .map(
       (s) => (view.isvcs.history.get(keyOf(s)) ?? []).find((h) => h.atMs >= t0 && intensityOf(h.object) >= 800)?.atMs,
@@ -193,6 +205,21 @@ async function carbonStep(ctx: SoakContext, op: OperatorProcess): Promise<void> 
     S,
     'carbon step: signal → Deployment updated, p50',
     `${(quantile(swapTimes, 0.5) / 1000 - t0 / 1000).toFixed(1)} s`,
+  );
+  r.info(
+    S,
+    'carbon step: signal → Deployment updated, p10 / p90',
+    `${(quantile(swapTimes, 0.1) / 1000 - t0 / 1000).toFixed(1)} s / ${(quantile(swapTimes, 0.9) / 1000 - t0 / 1000).toFixed(1)} s`,
+  );
+  // Where the step's time went: the CPU of every process on the machine, and the operator's requests.
+  r.info(S, 'carbon step: CPU by process until the last swap', describeCpuDelta(cpu0, cpu1, (tSwapped - t0) / 1000));
+  r.info(
+    S,
+    'carbon step: operator requests until the last swap',
+    describeCounts(
+      countByVerbResource(audit.between(OPERATOR_USERS, t0, tSwapped).filter((x) => !isLeaseTraffic(x))),
+      10,
+    ),
   );
   const windowEnd = Date.now() + opts.stepWindowSeconds * 1000;
   await sleep(Math.max(0, windowEnd - Date.now()));
