@@ -113,9 +113,13 @@ function describeMapping(by: OwnerMapping): string {
   return 'label' in by ? `label ${by.label}` : `controller ownerReference of kind ${by.ownerKind}`;
 }
 
+/** Which lane an emitted key waits in: with the watch events, or behind every triggered key (periodic lane). */
+export type TriggerLane = 'triggered' | 'after-triggered';
+export type EmitKeys = (keys: Iterable<string>, lane?: TriggerLane) => void;
+
 interface Wiring {
   sources: ChangeSource<unknown>[];
-  hooks: Array<(enqueue: (key: string) => void) => () => void>;
+  hooks: Array<(enqueue: (key: string, lane?: TriggerLane) => void) => () => void>;
 }
 
 export class ControllerBuilder<P extends ObjectMetaLike> {
@@ -187,12 +191,16 @@ export class ControllerBuilder<P extends ObjectMetaLike> {
     );
   }
 
-  /** A trigger that is not a Kubernetes cache (e.g. the carbon signal): `subscribe` calls emit(keys). */
-  triggeredBy(name: string, subscribe: (emit: (keys: Iterable<string>) => void) => () => void): this {
+  /**
+   * A trigger that is not a Kubernetes cache (e.g. the carbon signal): `subscribe` calls emit(keys). Keys emitted
+   * with lane 'after-triggered' wait in the periodic lane, behind every triggered key: for passes the change
+   * cannot make urgent (a premium service's pass on a new carbon signal can only refresh its status).
+   */
+  triggeredBy(name: string, subscribe: (emit: EmitKeys) => () => void): this {
     this.triggers.push({ via: 'external', source: name, how: 'emitted keys' });
     this.wiring.hooks.push((enqueue) =>
-      subscribe((keys) => {
-        for (const k of keys) enqueue(k);
+      subscribe((keys, lane = 'triggered') => {
+        for (const k of keys) enqueue(k, lane);
       }),
     );
     return this;
@@ -290,7 +298,8 @@ export class Controller<P extends ObjectMetaLike> {
     if (this.started) return;
     this.started = true;
     this.abort = new AbortController();
-    const enqueue = (k: string) => this.queue.add(k);
+    const enqueue = (k: string, lane: TriggerLane = 'triggered') =>
+      lane === 'triggered' ? this.queue.add(k) : this.queue.addPeriodic(k);
     for (const hook of this.wiring.hooks) this.unsubscribe.push(hook(enqueue));
     await Promise.all(this.wiring.sources.map((s) => s.waitForSync(this.abort!.signal)));
     if (this.abort.signal.aborted) return;

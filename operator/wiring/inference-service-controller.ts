@@ -6,7 +6,13 @@ import { carbonRefOf } from '../api/defaults.ts';
 import type { RawInferenceService } from '../api/types.ts';
 import { Component, Label } from '../constants.ts';
 import type { Clock } from '../clock.ts';
-import { ControllerBuilder, predicates, type Controller, type ReconcileReport } from '../kube/controller.ts';
+import {
+  ControllerBuilder,
+  predicates,
+  type Controller,
+  type EmitKeys,
+  type ReconcileReport,
+} from '../kube/controller.ts';
 import type { KubeObject } from '../kube/kube-client.ts';
 import type { Reconciler } from '../reconciler/reconciler.ts';
 import type { Caches } from './caches.ts';
@@ -32,7 +38,10 @@ export interface ServiceLookup {
  * full variant and its replicas follow demand, so only its status changes. Every pass shares the client's request
  * rate, so at 2,000 services the swaps of a step would otherwise wait behind hundreds of premium passes
  * (docs/reliability.md, finding 3). Both wakes of a carbon change (the CarbonSource once loaded, then its signal)
- * come in this order; the work queue keeps it within a namespace and takes namespaces in turn.
+ * come in this order, and the controller puts the premium keys in the periodic lane, behind every triggered key:
+ * the work queue takes namespaces in turn, so within one lane a namespace with few eco services would offer its
+ * premium ones while another namespace still had eco services waiting (the soak's step had all 667 passes of the
+ * region done before its last swap).
  */
 export function servicesUsingSource(c: ServiceLookup, source: string): string[] {
   const chains = new Map<string, string[]>();
@@ -52,6 +61,16 @@ export function servicesOfPair(c: ServiceLookup, source: string, region: string)
     const o = c.isvcs.get(k);
     return o !== undefined && carbonRefOf(o as unknown as RawInferenceService).region === region;
   });
+}
+
+/** Emits the eco keys in the triggered lane and the rest (premium) after every triggered key. */
+export function byTier(isvcs: Pick<Caches['isvcs'], 'get'>, keys: Iterable<string>, emit: EmitKeys): void {
+  const eco: string[] = [];
+  const rest: string[] = [];
+  for (const k of keys)
+    (isvcs.get(k)?.spec as { tier?: string } | undefined)?.tier === 'eco' ? eco.push(k) : rest.push(k);
+  emit(eco);
+  emit(rest, 'after-triggered');
 }
 
 function ecoFirst(objects: KubeObject[]): string[] {
@@ -91,9 +110,10 @@ export function inferenceServiceController(
       // loaded the change into the signal service (or found it unusable, or deleted). A watch here woke them before
       // that, so they planned on the old signal, and each status write of the source woke them again: at 2,000
       // services a step took three rounds of the region's passes (docs/reliability.md, finding 3).
+      // Eco services with the watch events; premium ones behind every triggered key (servicesUsingSource).
       .triggeredBy(
         'its CarbonSource loaded, changed, unusable or deleted (services whose sourceRef or fallback chain names it), and the carbon signal of its (source, region)',
-        signalWakes,
+        (emit) => signalWakes((keys) => byTier(c.isvcs, keys, emit)),
       )
       .build(async ({ key }) => reconciler.reconcile(key))
   );

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../../operator/kube/clock.ts';
-import { ControllerBuilder, predicates, type ReconcileReport } from '../../../operator/kube/controller.ts';
+import {
+  ControllerBuilder,
+  predicates,
+  type EmitKeys,
+  type ReconcileReport,
+  type TriggerLane,
+} from '../../../operator/kube/controller.ts';
 import { StoreWriter } from '../../../operator/kube/store.ts';
 import { TerminalError } from '../../../operator/kube/work-queue.ts';
 import { runnable, Manager } from '../../../operator/kube/manager.ts';
@@ -27,14 +33,14 @@ const list = (w: StoreWriter<O>, objects: O[], rv = '1') =>
   w.apply({ type: 'Restarted', objects, resourceVersion: rv }, 0);
 const put = (w: StoreWriter<O>, x: O) => w.apply({ type: 'Modified', object: x }, 0);
 
-function fixture(opts: { onReconciled?: (r: ReconcileReport) => void } = {}) {
+function fixture(opts: { onReconciled?: (r: ReconcileReport) => void; concurrency?: number } = {}) {
   const clock = new ManualClock(0);
   const primary = new StoreWriter<O>('inferenceservices');
   const deployments = new StoreWriter<O>('deployments');
   const pods = new StoreWriter<O>('pods');
   const sources = new StoreWriter<O>('carbonsources');
   const runs: string[] = [];
-  let emit: (keys: Iterable<string>) => void = () => undefined;
+  let emit: EmitKeys = () => undefined;
   let behaviour: (key: string) => Promise<{ requeueAfterMs?: number } | void> = async () => undefined;
   const c = new ControllerBuilder<O>('inferenceservice', { clock, random: () => 0.5, backoffBaseMs: 1000, ...opts })
     .for(primary.reader, { predicate: predicates.generationChanged })
@@ -67,7 +73,7 @@ function fixture(opts: { onReconciled?: (r: ReconcileReport) => void } = {}) {
     sources,
     runs,
     c,
-    emit: (keys: string[]) => emit(keys),
+    emit: (keys: string[], lane?: TriggerLane) => emit(keys, lane),
     setBehaviour: (f: typeof behaviour) => (behaviour = f),
   };
 }
@@ -116,6 +122,18 @@ describe('controller builder: declared triggers', () => {
     await f.clock.advance(10);
     await f.c.stop();
     expect(f.runs).to.deep.equal(['a/svc', 'a/svc', 'a/svc', 'b/other']);
+  });
+
+  it('keys emitted after-triggered wait behind every triggered key, whichever namespace they are in', async () => {
+    const f = fixture({ concurrency: 1 });
+    void f.c.start();
+    for (const w of [f.primary, f.deployments, f.pods, f.sources]) list(w, []);
+    await f.clock.advance(10);
+    f.emit(['a/p1', 'b/p2'], 'after-triggered');
+    f.emit(['c/e1', 'd/e2', 'c/e3']);
+    await f.clock.advance(100);
+    await f.c.stop();
+    expect(f.runs).to.deep.equal(['c/e1', 'd/e2', 'c/e3', 'a/p1', 'b/p2']);
   });
 
   it('generationChanged: a status-only write does not wake the primary; a spec or label change does', async () => {

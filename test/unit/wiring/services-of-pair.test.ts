@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { describe, it } from 'mocha';
 import type { KubeObject } from '../../../operator/kube/kube-client.ts';
 import {
+  byTier,
   servicesOfPair,
   servicesUsingSource,
   type ServiceLookup,
@@ -53,5 +54,17 @@ describe('servicesOfPair: which services a (source, region) signal wakes, and in
       isvc('b', 'e-other', 'eco', 'other', 'north'),
     ]);
     expect(servicesUsingSource(c, 'grid')).to.deep.equal(['a/e-south', 'b/e-north', 'a/p-north', 'b/p-south']);
+  });
+});
+
+describe('byTier: the lanes a carbon wake uses', () => {
+  it('eco keys in the triggered lane, premium and unknown keys after every triggered key', () => {
+    const c = lookup([isvc('a', 'p1', 'premium', 'grid', 'n'), isvc('a', 'e1', 'eco', 'grid', 'n')]);
+    const emitted: Array<[string[], string | undefined]> = [];
+    byTier(c.isvcs, ['a/p1', 'a/e1', 'a/gone'], (keys, lane) => emitted.push([[...keys], lane]));
+    expect(emitted).to.deep.equal([
+      [['a/e1'], undefined],
+      [['a/p1', 'a/gone'], 'after-triggered'],
+    ]);
   });
 });
