@@ -67,8 +67,7 @@ export function servicesOfPair(c: ServiceLookup, source: string, region: string)
 export function byTier(isvcs: Pick<Caches['isvcs'], 'get'>, keys: Iterable<string>, emit: EmitKeys): void {
   const eco: string[] = [];
   const rest: string[] = [];
-  for (const k of keys)
-    (isvcs.get(k)?.spec as { tier?: string } | undefined)?.tier === 'eco' ? eco.push(k) : rest.push(k);
+  for (const k of keys) ((isvcs.get(k)?.spec as { tier?: string } | undefined)?.tier === 'eco' ? eco : rest).push(k);
   emit(eco);
   emit(rest, 'after-triggered');
 }

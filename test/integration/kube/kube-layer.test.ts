@@ -234,13 +234,21 @@ describe('kube layer against a real kube-apiserver', () => {
       expect(await a.m.done).to.equal(0);
       await waitFor('b to lead after the release', async () => state.b);
       // Someone else takes the lease: b must stop acting and report exit code 1.
+      // b renews every 200 ms, so a steal can lose the race (409: b's renewal came between our read and write).
+      // Steal until it lands; a 409 left alone would leave b leading and the test waiting for nothing.
       const path = objectPath(Resources.lease, le.name, le.namespace);
-      const lease: any = await b.client.get(path);
-      lease.spec.holderIdentity = 'intruder';
-      lease.spec.renewTime = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-      await b.client.update(path, lease).catch((e) => {
-        if (!(e instanceof KubeApiError && e.status === 409)) throw e;
-      });
+      for (let stolen = false; !stolen;) {
+        const lease: any = await b.client.get(path);
+        lease.spec.holderIdentity = 'intruder';
+        lease.spec.renewTime = new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+        stolen = await b.client.update(path, lease).then(
+          () => true,
+          (e) => {
+            if (!(e instanceof KubeApiError && e.status === 409)) throw e;
+            return false;
+          },
+        );
+      }
       expect(await b.m.done).to.equal(1);
       expect(state.b).to.equal(false);
       a.client.close();
