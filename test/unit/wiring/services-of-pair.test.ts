@@ -58,12 +58,17 @@ describe('servicesOfPair: which services a (source, region) signal wakes, and in
 });
 
 describe('byTier: the lanes a carbon wake uses', () => {
-  it('eco keys in the triggered lane, premium and unknown keys after every triggered key', () => {
-    const c = lookup([isvc('a', 'p1', 'premium', 'grid', 'n'), isvc('a', 'e1', 'eco', 'grid', 'n')]);
+  it('eco keys and undecided services in the triggered lane; decided premium and unknown keys after every triggered key', () => {
+    const decided = (o: KubeObject) => Object.assign(o, { status: { lastDecision: { variant: 'full' } } });
+    const c = lookup([
+      decided(isvc('a', 'p1', 'premium', 'grid', 'n')),
+      isvc('a', 'p-new', 'premium', 'grid', 'n'),
+      decided(isvc('a', 'e1', 'eco', 'grid', 'n')),
+    ]);
     const emitted: Array<[string[], string | undefined]> = [];
-    byTier(c.isvcs, ['a/p1', 'a/e1', 'a/gone'], (keys, lane) => emitted.push([[...keys], lane]));
+    byTier(c.isvcs, ['a/p1', 'a/p-new', 'a/e1', 'a/gone'], (keys, lane) => emitted.push([[...keys], lane]));
     expect(emitted).to.deep.equal([
-      [['a/e1'], undefined],
+      [['a/p-new', 'a/e1'], undefined],
       [['a/p1', 'a/gone'], 'after-triggered'],
     ]);
   });
