@@ -38,9 +38,8 @@ export interface ServiceLookup {
  * full variant and its replicas follow demand, so only its status changes. Every pass shares the client's request
  * rate, so at 2,000 services the swaps of a step would otherwise wait behind hundreds of premium passes
  * (docs/reliability.md, finding 3). Both wakes of a carbon change (the CarbonSource once loaded, then its signal)
- * come in this order, and the controller puts decided premium keys in the periodic lane, behind every triggered key
- * (byTier):
- * the work queue takes namespaces in turn, so within one lane a namespace with few eco services would offer its
+ * come in this order, and the controller puts decided premium keys in the periodic lane, behind every triggered
+ * key (byTier): the work queue takes namespaces in turn, so within one lane a namespace with few eco services would offer its
  * premium ones while another namespace still had eco services waiting (the soak's step had all 667 passes of the
  * region done before its last swap).
  */
