@@ -3,8 +3,9 @@
 // not part of it. Awaited, it was one more apiserver round trip in every swap pass (a quarter of a swap's requests
 // when a region's eco services all swap at once), and a failed Event failed the pass: its status write and its
 // audit decision row waited for a retry. Best effort, but never silent: a failure is logged with the Event's
-// reason and object and counted (carbonscale_reconcile_errors_total{reason="EventNotRecorded"}), and at most `maxPending`
-// Events wait at once (more are dropped, logged and counted the same way) so a slow apiserver cannot grow memory.
+// reason and object and counted (carbonscale_reconcile_errors_total{reason="EventNotRecorded"}), and at most
+// `maxPending` Events wait at once (more are dropped, logged and counted the same way) so a slow apiserver cannot
+// grow memory.
 import type { EventRecord, EventRecorder, EventTarget } from './events.ts';
 
 export interface BackgroundEventsOptions {

@@ -39,9 +39,9 @@ export interface ServiceLookup {
  * rate, so at 2,000 services the swaps of a step would otherwise wait behind hundreds of premium passes
  * (docs/reliability.md, finding 3). Both wakes of a carbon change (the CarbonSource once loaded, then its signal)
  * come in this order, and the controller puts decided premium keys in the periodic lane, behind every triggered
- * key (byTier): the work queue takes namespaces in turn, so within one lane a namespace with few eco services would offer its
- * premium ones while another namespace still had eco services waiting (the soak's step had all 667 passes of the
- * region done before its last swap).
+ * key (byTier): the work queue takes namespaces in turn, so within one lane a namespace with few eco services
+ * would offer its premium ones while another namespace still had eco services waiting (the soak's step had all
+ * 667 passes of the region done before its last swap).
  */
 export function servicesUsingSource(c: ServiceLookup, source: string): string[] {
   const chains = new Map<string, string[]>();
@@ -117,7 +117,8 @@ export function inferenceServiceController(
       // loaded the change into the signal service (or found it unusable, or deleted). A watch here woke them before
       // that, so they planned on the old signal, and each status write of the source woke them again: at 2,000
       // services a step took three rounds of the region's passes (docs/reliability.md, finding 3).
-      // Eco services with the watch events; premium ones behind every triggered key (servicesUsingSource).
+      // Eco services (and any without a decision) with the watch events; decided premium ones behind every
+      // triggered key (byTier).
       .triggeredBy(
         'its CarbonSource loaded, changed, unusable or deleted (services whose sourceRef or fallback chain names it), and the carbon signal of its (source, region)',
         (emit) => signalWakes((keys) => byTier(c.isvcs, keys, emit)),

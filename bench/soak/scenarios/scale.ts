@@ -201,16 +201,9 @@ async function carbonStep(ctx: SoakContext, op: OperatorProcess): Promise<void> 
       .join('; '),
   );
   r.atMost(S, 'carbon step: signal → last affected Deployment updated', Number(lastS.toFixed(1)), 's', 30, 'timing');
-  r.info(
-    S,
-    'carbon step: signal → Deployment updated, p50',
-    `${(quantile(swapTimes, 0.5) / 1000 - t0 / 1000).toFixed(1)} s`,
-  );
-  r.info(
-    S,
-    'carbon step: signal → Deployment updated, p10 / p90',
-    `${(quantile(swapTimes, 0.1) / 1000 - t0 / 1000).toFixed(1)} s / ${(quantile(swapTimes, 0.9) / 1000 - t0 / 1000).toFixed(1)} s`,
-  );
+  const sinceStep = (q: number) => `${((quantile(swapTimes, q) - t0) / 1000).toFixed(1)} s`;
+  r.info(S, 'carbon step: signal → Deployment updated, p50', sinceStep(0.5));
+  r.info(S, 'carbon step: signal → Deployment updated, p10 / p90', `${sinceStep(0.1)} / ${sinceStep(0.9)}`);
   // Where the step's time went: the CPU of every process on the machine, and the operator's requests.
   r.info(S, 'carbon step: CPU by process until the last swap', describeCpuDelta(cpu0, cpu1, (tSwapped - t0) / 1000));
   r.info(

@@ -22,6 +22,15 @@ async function run(fc: FakeCluster, r: ReturnType<FakeCluster['reconciler']>, ms
   }
 }
 
+/** A service with two days of clean-grid history, the signal at 100 gCO2eq/kWh now. */
+function cleanHistory(): FakeCluster {
+  const fc = new FakeCluster();
+  fc.add(service('svc'));
+  for (let h = -48; h < 0; h++) fc.signal.set(100 + ((h + 48) % 24), fc.now + h * HOUR);
+  fc.signal.set(100, fc.now);
+  return fc;
+}
+
 function cm(fc: FakeCluster) {
   return fc.objects.get('ConfigMap/ns/svc-carbonscale') as { data: Record<string, string> } | undefined;
 }
@@ -46,10 +55,7 @@ describe('Reconciler with fake ports', () => {
   });
 
   it('swap: a carbon step swaps once — one VariantSwapped Event and one swap row — whatever the extra passes, while served lags', async () => {
-    const fc = new FakeCluster();
-    fc.add(service('svc'));
-    for (let h = -48; h < 0; h++) fc.signal.set(100 + ((h + 48) % 24), fc.now + h * HOUR);
-    fc.signal.set(100, fc.now);
+    const fc = cleanHistory();
     const r = fc.reconciler();
     await run(fc, r, 30 * MIN);
     fc.autoReady = false; // the served variant lags the applied one from now on
@@ -63,13 +69,10 @@ describe('Reconciler with fake ports', () => {
   });
 
   it('apply: a swap sends its ConfigMap and Deployment updates together; a first create goes in order', async () => {
-    const fc = new FakeCluster();
-    fc.add(service('svc'));
-    for (let h = -48; h < 0; h++) fc.signal.set(100 + ((h + 48) % 24), fc.now + h * HOUR);
-    fc.signal.set(100, fc.now);
+    const fc = cleanHistory();
     const ports = fc.ports();
     const apply = ports.writes.applyChild;
-    // Each request is held for two turns of the event loop, so writes sent together overlap and writes in order do not.
+    // Each request is held for two turns of the event loop: writes sent together overlap, writes in order do not.
     let inFlight = 0;
     const batches: string[][] = [];
     let current: string[] = [];

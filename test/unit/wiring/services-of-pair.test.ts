@@ -58,7 +58,7 @@ describe('servicesOfPair: which services a (source, region) signal wakes, and in
 });
 
 describe('byTier: the lanes a carbon wake uses', () => {
-  it('eco keys and undecided services in the triggered lane; decided premium and unknown keys after every triggered key', () => {
+  it('eco and undecided services in the triggered lane; decided premium and unknown keys after every triggered key', () => {
     const decided = (o: KubeObject) => Object.assign(o, { status: { lastDecision: { variant: 'full' } } });
     const c = lookup([
       decided(isvc('a', 'p1', 'premium', 'grid', 'n')),
