@@ -26,6 +26,9 @@ describe('controller against a real kube-apiserver', () => {
   let dir = '';
   let trace: { file: string; startMs: number };
   let op: RunningOperator | undefined;
+  // The operator's clock for every test on 'test-source' (see morningClock): on the wall clock, an eco service
+  // late in the UTC day rightly spends the rest of the day's budget at once, so these tests failed after ~23:00.
+  const morning = morningClock();
 
   before(async function () {
     this.timeout(60_000);
@@ -38,7 +41,7 @@ describe('controller against a real kube-apiserver', () => {
     dir = mkdtempSync(join(tmpdir(), 'cs-trace-'));
     trace = writeTrace(dir);
     // Clean now (hour 10), a dirty spell ahead at hours 30-32 in the forecast.
-    await applyObj(cluster().kc, traceSource('test-source', trace.file, Date.now(), 10));
+    await applyObj(cluster().kc, traceSource('test-source', trace.file, morning(), 10));
   });
   after(async () => {
     await op?.stop();
@@ -56,7 +59,7 @@ describe('controller against a real kube-apiserver', () => {
     this.timeout(60_000);
     const { kc } = cluster();
     const ns = await createNamespace(cluster().core, 'create');
-    op = await runOperator(kc);
+    op = await runOperator(kc, { now: morning });
     await applyObj(kc, isvc('svc', ns));
     const d = await waitFor('the Deployment', () => dep(ns, 'svc'), { show: () => getIsvc(kc, ns, 'svc') });
     const owner = await getIsvc(kc, ns, 'svc');
@@ -107,7 +110,7 @@ describe('controller against a real kube-apiserver', () => {
     this.timeout(60_000);
     const { kc } = cluster();
     const ns = await createNamespace(cluster().core, 'drift');
-    op = await runOperator(kc);
+    op = await runOperator(kc, { now: morning });
     await applyObj(kc, isvc('svc', ns));
     const d = await waitFor('the Deployment', () => dep(ns, 'svc'));
     const want = d.spec.replicas;
@@ -135,7 +138,7 @@ describe('controller against a real kube-apiserver', () => {
     this.timeout(60_000);
     const { kc } = cluster();
     const ns = await createNamespace(cluster().core, 'observe');
-    op = await runOperator(kc);
+    op = await runOperator(kc, { now: morning });
     await applyObj(kc, isvc('svc', ns, { policy: { mode: 'observe', intervalSeconds: 10 } }));
     const st = await waitFor('status with a decision', async () => (await getIsvc(kc, ns, 'svc')).status?.lastDecision);
     expect(st.applied).to.equal(false);
@@ -183,20 +186,20 @@ describe('controller against a real kube-apiserver', () => {
     expect(premSt.lastDecision.variant).to.equal('full');
     const ev = (await listEvents(kc, ns)).find((e) => e.reason === 'VariantSwapped' && e.regarding.name === 'eco');
     expect(ev, 'a VariantSwapped Event for eco').to.not.equal(undefined);
-    await applyObj(kc, traceSource('test-source', trace.file, Date.now(), 10));
+    await applyObj(kc, traceSource('test-source', trace.file, morning(), 10));
   });
 
   it('a restarted operator converges without duplicates', async function () {
     this.timeout(60_000);
     const { kc } = cluster();
     const ns = await createNamespace(cluster().core, 'restart');
-    op = await runOperator(kc);
+    op = await runOperator(kc, { now: morning });
     await applyObj(kc, isvc('a', ns));
     await applyObj(kc, isvc('b', ns, { tier: 'premium' }));
     // Stop as soon as the first child exists: mid-way through the pass.
     await waitFor('a first child', async () => (await dep(ns, 'a')) || (await dep(ns, 'b')), { intervalMs: 20 });
     await op.stop();
-    op = await runOperator(kc);
+    op = await runOperator(kc, { now: morning });
     await waitFor('both Deployments and statuses', async () => {
       const [a, b] = [await getIsvc(kc, ns, 'a'), await getIsvc(kc, ns, 'b')];
       return (await dep(ns, 'a')) && (await dep(ns, 'b')) && a.status?.lastDecision && b.status?.lastDecision;
@@ -211,7 +214,7 @@ describe('controller against a real kube-apiserver', () => {
     this.timeout(120_000);
     const { kc, cp } = cluster();
     const ns = await createNamespace(cluster().core, 'outage');
-    op = await runOperator(kc);
+    op = await runOperator(kc, { now: morning });
     await applyObj(kc, isvc('before', ns));
     await waitFor('the first Deployment', () => dep(ns, 'before'));
     await cp.stopApiserver();
@@ -233,6 +236,7 @@ describe('controller against a real kube-apiserver', () => {
     let writes: string[] = [];
     let passes: ReconcileReport[] = [];
     op = await runOperator(kc, {
+      now: morning,
       onWrite: (m, p) => writes.push(`${m} ${p}`),
       onReconciled: (r) => passes.push(r),
     });
